@@ -1,0 +1,1 @@
+"""Constructive authoring of camera moves, track shapes and entity templates (see issue: authoring)."""

@@ -1,0 +1,1 @@
+"""Generation backends: ``preview`` (CPU), ``wan_ati``, ``cogvideox_trajmaster``."""

@@ -1,0 +1,1 @@
+"""Conversions between controls: camera + depth → tracks, entities + camera → tracks."""

@@ -1,0 +1,75 @@
+"""The ``TrajkitError`` family.
+
+Every error a user can cause (a malformed file, a NaN, a wrong shape, an impossible option) is raised
+as a subclass of :class:`TrajkitError`. Messages name *where* (file and/or field), *what was expected*
+and *what was found*, so that the CLI can print them without a traceback.
+"""
+
+from __future__ import annotations
+
+from os import PathLike
+
+
+class TrajkitError(Exception):
+    """Base class of every error trajkit raises for bad input or impossible requests."""
+
+
+class ValidationError(TrajkitError, ValueError):
+    """A value handed to a core type (or computed from a file) breaks the type's contract."""
+
+    def __init__(self, field: str, expected: str, found: str, *, where: str | None = None) -> None:
+        self.field = field
+        self.expected = expected
+        self.found = found
+        self.where = where
+        prefix = f"{where}: " if where else ""
+        super().__init__(f"{prefix}{field}: expected {expected}, found {found}")
+
+
+class FormatError(TrajkitError, ValueError):
+    """A file could not be read (or written) as the format that was assumed for it."""
+
+    def __init__(
+        self,
+        path: str | PathLike[str] | None,
+        fmt: str,
+        problem: str,
+        *,
+        expected: str | None = None,
+        found: str | None = None,
+    ) -> None:
+        self.path = None if path is None else str(path)
+        self.format = fmt
+        self.problem = problem
+        self.expected = expected
+        self.found = found
+        where = f"{self.path} " if self.path else ""
+        msg = f"{where}(read as {fmt}): {problem}"
+        if expected is not None:
+            msg += f"; expected {expected}"
+        if found is not None:
+            msg += f", found {found}"
+        super().__init__(msg)
+
+
+class UnknownFormatError(TrajkitError, ValueError):
+    """No registered format recognises a file (or a requested format name does not exist)."""
+
+
+class UnsupportedError(TrajkitError, ValueError):
+    """The request is well-formed but the target cannot express it (e.g. a write-only or read-only format)."""
+
+
+def describe_value(value: object) -> str:
+    """Short, human-readable description of an unexpected value for error messages."""
+    try:
+        import numpy as np
+
+        if isinstance(value, np.ndarray):
+            return f"array of shape {tuple(value.shape)} and dtype {value.dtype}"
+    except ImportError:  # pragma: no cover - numpy is a hard dependency
+        pass
+    text = repr(value)
+    if len(text) > 60:
+        text = text[:57] + "..."
+    return f"{type(value).__name__} {text}"

@@ -1,0 +1,1 @@
+"""GenDoP family: text → camera path (tagger, tokenizer, autoregressive model, metrics)."""

@@ -1,0 +1,1 @@
+"""Metrics: track adherence, camera pose error, GenDoP metrics, entity pose error."""

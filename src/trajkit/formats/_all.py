@@ -1,0 +1,19 @@
+"""Imports every format module so that each registers itself; the order is the sniffing order.
+
+More specific formats come first; the loosest text formats (ComfyUI JSON, RealEstate10K, Tora) last.
+"""
+
+from . import (  # noqa: F401
+    native,
+    ati_pth,
+    ati_examples,
+    wanmove,
+    transforms_json,
+    gendop_caption,
+    recammaster,
+    trajmaster,
+    motionctrl,
+    comfyui,
+    re10k,
+    tora,
+)

@@ -1,0 +1,127 @@
+"""Small I/O helpers shared by the format modules: bounded reads, atomic writes, JSON, number parsing."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+
+from ..core.errors import FormatError
+
+#: Largest file any reader accepts; controls are small, so anything larger is a mistake or an attack.
+MAX_FILE_BYTES = 512 * 1024 * 1024
+
+
+def read_bytes(path: Path, fmt: str, limit: int = MAX_FILE_BYTES) -> bytes:
+    """Read a whole file, refusing files over ``limit`` bytes."""
+    size = path.stat().st_size
+    if size > limit:
+        raise FormatError(path, fmt, "file too large", expected=f"at most {limit} bytes", found=f"{size} bytes")
+    return path.read_bytes()
+
+
+def read_text(path: Path, fmt: str, limit: int = MAX_FILE_BYTES) -> str:
+    """Read a UTF-8 text file (BOM tolerated), with a clear error for binary content."""
+    data = read_bytes(path, fmt, limit)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise FormatError(path, fmt, "not UTF-8 text", found=f"undecodable byte at offset {exc.start}") from exc
+
+
+def read_json(path: Path, fmt: str) -> Any:
+    """Parse a JSON file; NaN/Infinity literals are rejected (controls must be finite)."""
+    text = read_text(path, fmt)
+    return parse_json(text, path, fmt)
+
+
+def parse_json(text: str, path: Path | None, fmt: str) -> Any:
+    """Parse JSON text with errors reported as :class:`FormatError` (line and column)."""
+
+    def reject_constant(name: str) -> Any:
+        raise FormatError(path, fmt, "non-finite number in JSON", expected="finite numbers", found=name)
+
+    try:
+        return json.loads(text, parse_constant=reject_constant)
+    except json.JSONDecodeError as exc:
+        raise FormatError(path, fmt, f"invalid JSON at line {exc.lineno}, column {exc.colno}",
+                          found=exc.msg) from exc
+    except RecursionError as exc:
+        raise FormatError(path, fmt, "JSON nested too deeply") from exc
+
+
+def atomic_write(path: str | os.PathLike[str], writer: Callable[[IO[bytes]], None]) -> Path:
+    """Write a file through a temporary sibling and an atomic rename.
+
+    An interrupted or failed write never leaves a half-written file and never destroys a file that
+    was already at ``path``. Parent folders are created.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            writer(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    return target
+
+
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
+    """Atomically write ``data`` to ``path``."""
+    return atomic_write(path, lambda fh: fh.write(data))
+
+
+def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
+    """Atomically write UTF-8 ``text`` to ``path``."""
+    return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def dump_json(obj: Any, *, indent: int | None = 2) -> str:
+    """JSON text for files trajkit writes (non-finite numbers are refused, newline at the end)."""
+    return json.dumps(obj, indent=indent, allow_nan=False, ensure_ascii=False) + "\n"
+
+
+def parse_float(token: str, path: Path | None, fmt: str, what: str) -> float:
+    """A finite float from a text token, with the token named in the error."""
+    try:
+        value = float(token)
+    except ValueError as exc:
+        raise FormatError(path, fmt, f"{what} is not a number", found=repr(token[:40])) from exc
+    if not math.isfinite(value):
+        raise FormatError(path, fmt, f"{what} is not finite", found=repr(token[:40]))
+    return value
+
+
+def number_array(value: Any, path: Path | None, fmt: str, what: str, shape: tuple[int | None, ...],
+                 shape_text: str) -> np.ndarray:
+    """A finite float64 array of the given shape from parsed JSON (``None`` in ``shape`` = any size)."""
+    try:
+        arr = np.array(value, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise FormatError(path, fmt, f"{what} is not a numeric array", expected=shape_text) from exc
+    if arr.ndim != len(shape) or any(s is not None and s != a for s, a in zip(shape, arr.shape)):
+        raise FormatError(path, fmt, f"{what} has the wrong shape", expected=shape_text, found=str(arr.shape))
+    if not np.isfinite(arr).all():
+        raise FormatError(path, fmt, f"{what} holds NaN or infinite values", expected="finite numbers")
+    return arr
+
+
+def require(condition: bool, path: Path | None, fmt: str, problem: str, *, expected: str | None = None,
+            found: str | None = None) -> None:
+    """Raise a :class:`FormatError` unless ``condition`` holds."""
+    if not condition:
+        raise FormatError(path, fmt, problem, expected=expected, found=found)

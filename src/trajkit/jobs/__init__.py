@@ -1,0 +1,1 @@
+"""Job specs and the runner: resolve inputs → bridge → backend → outputs → report."""

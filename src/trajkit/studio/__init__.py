@@ -1,0 +1,1 @@
+"""The web studio (FastAPI + static front end) for authoring controls."""

@@ -1,0 +1,1 @@
+"""Visualisation: track overlays, camera three-view plots, entity plots, HTML report."""
