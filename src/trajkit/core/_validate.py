@@ -23,7 +23,7 @@ def as_array(value: Any, field: str, dtype: type, where: str) -> np.ndarray:
 
 def check_shape(arr: np.ndarray, field: str, shape: Sequence[int | None], where: str, text: str) -> None:
     """Check ``arr.shape`` against ``shape`` (``None`` = any size); ``text`` describes it for the message."""
-    if arr.ndim != len(shape) or any(s is not None and s != a for s, a in zip(shape, arr.shape)):
+    if arr.ndim != len(shape) or any(s is not None and s != a for s, a in zip(shape, arr.shape, strict=False)):
         raise ValidationError(field, f"shape {text}", f"shape {tuple(arr.shape)}", where=where)
 
 

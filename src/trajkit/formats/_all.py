@@ -1,3 +1,4 @@
+# isort: skip_file
 """Imports every format module so that each registers itself; the order is the sniffing order.
 
 More specific formats come first; the loosest text formats (ComfyUI JSON, RealEstate10K, Tora) last.

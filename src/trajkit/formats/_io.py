@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -72,10 +73,8 @@ def atomic_write(path: str | os.PathLike[str], writer: Callable[[IO[bytes]], Non
             os.fsync(fh.fileno())
         os.replace(tmp, target)
     except BaseException:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        except FileNotFoundError:
-            pass
         raise
     return target
 
@@ -90,9 +89,19 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
     return atomic_write_bytes(path, text.encode("utf-8"))
 
 
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (Path, tuple)):
+        return str(value) if isinstance(value, Path) else list(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
 def dump_json(obj: Any, *, indent: int | None = 2) -> str:
-    """JSON text for files trajkit writes (non-finite numbers are refused, newline at the end)."""
-    return json.dumps(obj, indent=indent, allow_nan=False, ensure_ascii=False) + "\n"
+    """JSON text for files trajkit writes (numpy values converted, non-finite numbers refused, final newline)."""
+    return json.dumps(obj, indent=indent, allow_nan=False, ensure_ascii=False, default=_json_default) + "\n"
 
 
 def parse_float(token: str, path: Path | None, fmt: str, what: str) -> float:
@@ -113,7 +122,7 @@ def number_array(value: Any, path: Path | None, fmt: str, what: str, shape: tupl
         arr = np.array(value, dtype=np.float64)
     except (TypeError, ValueError, OverflowError) as exc:
         raise FormatError(path, fmt, f"{what} is not a numeric array", expected=shape_text) from exc
-    if arr.ndim != len(shape) or any(s is not None and s != a for s, a in zip(shape, arr.shape)):
+    if arr.ndim != len(shape) or any(s is not None and s != a for s, a in zip(shape, arr.shape, strict=False)):
         raise FormatError(path, fmt, f"{what} has the wrong shape", expected=shape_text, found=str(arr.shape))
     if not np.isfinite(arr).all():
         raise FormatError(path, fmt, f"{what} holds NaN or infinite values", expected="finite numbers")

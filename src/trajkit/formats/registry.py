@@ -108,7 +108,7 @@ def detect(path: str | os.PathLike[str]) -> Format:
         try:
             if fmt.sniff(p, head):
                 return fmt
-        except Exception:  # a sniffer must never turn a readable file into a crash  # noqa: BLE001
+        except Exception:  # a sniffer must never turn a readable file into a crash
             continue
     raise UnknownFormatError(
         f"{p}: no known format recognises this file (extension {p.suffix or 'none'!r}); "
@@ -125,7 +125,7 @@ def _existing(path: str | os.PathLike[str]) -> Path:
     return p
 
 
-def load(path: str | os.PathLike[str], format: str | None = None, **hints: Any) -> Any:  # noqa: A002
+def load(path: str | os.PathLike[str], format: str | None = None, **hints: Any) -> Any:
     """Read any supported file into a core type (or a document type for auxiliary files).
 
     ``format`` skips sniffing. ``hints`` carry what a file does not store (``size=(W, H)``, ``fps=``,
@@ -150,7 +150,7 @@ def load(path: str | os.PathLike[str], format: str | None = None, **hints: Any) 
         raise FormatError(p, fmt.name, f"malformed file ({type(exc).__name__}: {str(exc)[:200]})") from exc
 
 
-def format_for_save(obj: Any, path: str | os.PathLike[str], format: str | None = None) -> Format:  # noqa: A002
+def format_for_save(obj: Any, path: str | os.PathLike[str], format: str | None = None) -> Format:
     """The writer ``save`` would use for ``obj`` at ``path``."""
     if format:
         fmt = get_format(format)
@@ -171,7 +171,7 @@ def format_for_save(obj: Any, path: str | os.PathLike[str], format: str | None =
     )
 
 
-def save(obj: Any, path: str | os.PathLike[str], format: str | None = None, **options: Any) -> Path:  # noqa: A002
+def save(obj: Any, path: str | os.PathLike[str], format: str | None = None, **options: Any) -> Path:
     """Write ``obj`` to ``path`` in ``format`` (default: from the extension; ``.json``/``.npz`` → native).
 
     Writes are atomic. A format with a fixed timeline (ATI: 121 frames at 24 fps) refuses other

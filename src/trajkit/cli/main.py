@@ -1,0 +1,292 @@
+"""The ``trajkit`` command line (typer + rich).
+
+Every command turns bad input into one red line naming the problem (exit code 1) instead of a traceback;
+``--json`` prints machine-readable results for scripts.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import warnings
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from .. import __version__
+from ..core.camera import CameraPath
+from ..core.entities import EntityPaths
+from ..core.errors import TrajkitError
+from ..core.tracks import Tracks
+from ..formats import documents as docs
+from ..formats.registry import Format, detect, format_for_save, formats, get_format, load, save
+from .summary import summarise
+
+app = typer.Typer(
+    name="trajkit",
+    help=(
+        "trajkit: trajectory-controlled video generation.\n\n"
+        "Point tracks (ATI), camera paths (GenDoP) and 6-DoF entity paths (3DTrajMaster) are one family of "
+        "controls: inspect them with `info`, move them between formats with `convert`, list formats with "
+        "`formats`."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="markdown",
+)
+out = Console()
+err = Console(stderr=True)
+
+EXAMPLE_PREFIX = "example:"
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"trajkit {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+) -> None:
+    """trajkit command line."""
+
+
+# ---------------------------------------------------------------------------- helpers
+def _fail(message: str) -> None:
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(1)
+
+
+def resolve_input(path: str) -> Path:
+    """A file path, or ``example:NAME`` for a file bundled with trajkit (``example:tracks``, ``example:camera``)."""
+    if path.startswith(EXAMPLE_PREFIX):
+        name = path[len(EXAMPLE_PREFIX):]
+        root = resources.files("trajkit") / "examples"
+        names = sorted(p.name.split(".")[0] for p in root.iterdir() if p.name.endswith(".json"))
+        if name not in names:
+            _fail(f"no bundled example {name!r}; available: {', '.join(EXAMPLE_PREFIX + n for n in names)}")
+        return Path(str(root / f"{name}.json"))
+    return Path(path)
+
+
+def parse_size(text: str | None, option: str) -> tuple[int, int] | None:
+    """``"832x480"`` → ``(832, 480)``."""
+    if text is None:
+        return None
+    parts = text.lower().replace("×", "x").split("x")
+    try:
+        w, h = (int(p) for p in parts)
+        if w <= 0 or h <= 0:
+            raise ValueError
+    except ValueError:
+        _fail(f"{option} expects WIDTHxHEIGHT in pixels, e.g. 832x480; got {text!r}")
+    return w, h
+
+
+def _camera_hint(camera: str | None) -> str | int | None:
+    if camera is None:
+        return None
+    return int(camera) if camera.isdigit() else camera
+
+
+def _load(path: Path, fmt: str | None, hints: dict[str, Any]) -> tuple[Any, Format]:
+    f = get_format(fmt) if fmt else detect(path)
+    return load(path, format=f.name, **hints), f
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+def _print_summary(title: str, summary: dict[str, Any]) -> None:
+    table = Table(title=title, show_header=False, title_justify="left", box=None, pad_edge=False)
+    table.add_column(style="bold cyan", no_wrap=True)
+    table.add_column(overflow="fold")
+    for key, value in summary.items():
+        if isinstance(value, dict):
+            value = ", ".join(f"{k}={v}" for k, v in value.items())
+        elif isinstance(value, list) and len(value) > 12:
+            value = f"{value[:12]} ... ({len(value)} items)"
+        table.add_row(key.replace("_", " "), "unknown" if value is None else str(value))
+    out.print(table)
+
+
+# ---------------------------------------------------------------------------- info
+@app.command()
+def info(
+    file: str = typer.Argument(..., help="A control file, or `example:NAME` for a bundled example."),
+    fmt: str | None = typer.Option(None, "--from", help="Format name; skips detection (see `trajkit formats`)."),
+    size: str | None = typer.Option(
+        None, "--size", "--canvas", help="Canvas WxH for formats that do not store it (ATI .pth, ComfyUI JSON)."
+    ),
+    image: Path | None = typer.Option(None, "--image", help="The image the tracks belong to (sets the canvas)."),
+    fps: float | None = typer.Option(None, "--fps", help="Frame rate for formats that do not store it."),
+    camera: str | None = typer.Option(None, "--camera", help="Camera name or 1-based number in multi-camera files."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+) -> None:
+    """Show what a file holds: type, frames, fps, canvas, tracks / camera extent / entities, format detected.
+
+    Examples:
+
+        trajkit info tracks/bear.pth --image images/bear.jpg
+
+        trajkit info case1_transforms_cleaning.json --json
+    """
+    path = resolve_input(file)
+    hints = {"size": parse_size(size, "--size"), "image": image, "fps": fps, "camera": _camera_hint(camera)}
+    try:
+        obj, f = _load(path, fmt, hints)
+    except TrajkitError as exc:
+        _fail(str(exc))
+    summary = {"file": str(path), "format": f.name, **summarise(obj)}
+    if as_json:
+        _print_json(summary)
+    else:
+        _print_summary(f"{path.name} — {f.title}", summary)
+
+
+# ---------------------------------------------------------------------------- convert
+def _select_camera(obj: Any, camera: str | None, target: Format) -> Any:
+    if isinstance(obj, docs.CameraSet) and not isinstance(obj, target.writes):
+        if camera is None:
+            _fail(f"the input holds {len(obj.cameras)} cameras ({', '.join(obj.names[:4])}, ...) and "
+                  f"{target.name} holds one; choose with --camera NAME|NUMBER")
+        return obj.get(_camera_hint(camera))  # type: ignore[arg-type]
+    return obj
+
+
+def _retime(obj: Any, frames: int | None, fps: float | None, method: str) -> Any:
+    if frames is None and fps is None:
+        return obj
+    if isinstance(obj, docs.CameraSet):
+        return docs.CameraSet({k: _retime(c, frames, fps, method) for k, c in obj.cameras.items()}, obj.meta)
+    if isinstance(obj, (Tracks, CameraPath, EntityPaths)):
+        n = frames if frames is not None else max(1, round(obj.duration * fps) + 1)  # type: ignore[operator]
+        if isinstance(obj, Tracks):
+            return obj.resample(n, fps, method=method)  # type: ignore[arg-type]
+        return obj.resample(n, fps)
+    _fail(f"a {type(obj).__name__} cannot be resampled")
+    return obj
+
+
+def _rescale(obj: Any, size: tuple[int, int] | None, mode: str) -> Any:
+    if size is None:
+        return obj
+    if isinstance(obj, Tracks):
+        return obj.rescale(size, mode)  # type: ignore[arg-type]
+    if isinstance(obj, CameraPath):
+        return obj.rescale(size)
+    if isinstance(obj, EntityPaths) and obj.camera is not None:
+        return obj.with_camera(obj.camera.rescale(size))
+    if isinstance(obj, docs.CameraSet):
+        return docs.CameraSet({k: c.rescale(size) for k, c in obj.cameras.items()}, obj.meta)
+    _fail(f"--size does not apply to a {type(obj).__name__}")
+    return obj
+
+
+@app.command()
+def convert(
+    src: str = typer.Argument(..., help="Input file (any readable format, or `example:NAME`)."),
+    dst: Path = typer.Argument(..., help="Output file; its extension picks the format unless --to is given."),
+    to: str | None = typer.Option(None, "--to", help="Output format name (see `trajkit formats`)."),
+    fmt: str | None = typer.Option(None, "--from", help="Input format name; skips detection."),
+    size: str | None = typer.Option(None, "--size", help="Rescale to this output canvas WxH."),
+    resize_mode: str = typer.Option("resize", "--resize-mode", help="Tracks: `resize` (stretch) or `crop` "
+                                    "(scale to cover, centre-crop, as ComfyUI does)."),
+    fps: float | None = typer.Option(None, "--fps", help="Resample to this frame rate (by time)."),
+    frames: int | None = typer.Option(None, "--frames", help="Resample to this many frames."),
+    method: str = typer.Option("linear", "--method", help="Tracks resampling: `linear`, `nearest` or `ati` "
+                               "(ATI / WanTrackToVideo index rule)."),
+    canvas: str | None = typer.Option(None, "--canvas", help="Input canvas WxH for formats that do not store it."),
+    image: Path | None = typer.Option(None, "--image", help="Input image the tracks belong to (sets the canvas)."),
+    in_fps: float | None = typer.Option(None, "--in-fps", help="Input frame rate for formats that do not store it."),
+    camera: str | None = typer.Option(None, "--camera", help="Camera to take from a multi-camera file."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing on success."),
+) -> None:
+    """Convert a control between formats, optionally rescaling the canvas and resampling time.
+
+    Formats with a fixed timeline (ATI .pth: 121 frames at 24 fps) are resampled to it automatically
+    unless --frames/--fps say otherwise.
+
+    Examples:
+
+        trajkit convert bear.pth bear.json --image bear.jpg
+
+        trajkit convert tracks.json tracks.pth --to ati-pth
+
+        trajkit convert case1_transforms_cleaning.json cam.txt --to re10k-txt --frames 16
+    """
+    path = resolve_input(src)
+    hints = {"size": parse_size(canvas, "--canvas"), "image": image, "fps": in_fps, "camera": _camera_hint(camera)}
+    out_size = parse_size(size, "--size")
+    if method not in ("linear", "nearest", "ati"):
+        _fail(f"--method must be linear, nearest or ati; got {method!r}")
+    if resize_mode not in ("resize", "crop"):
+        _fail(f"--resize-mode must be resize or crop; got {resize_mode!r}")
+    notes: list[str] = []
+    try:
+        source_fmt = get_format(fmt) if fmt else detect(path)
+        obj = load(path, format=source_fmt.name, **hints)
+        target = get_format(to) if to else None
+        if target is not None:
+            obj = _select_camera(obj, camera, target)
+        obj = _rescale(obj, out_size, resize_mode)
+        if target is None:
+            target = format_for_save(obj, dst)
+        fixed = target.frames is not None and getattr(obj, "num_frames", target.frames) != target.frames
+        if frames is None and fps is None and fixed:
+            frames, fps = target.frames, target.fps
+            notes.append(f"resampled {obj.num_frames} → {frames} frames at {fps:g} fps for {target.name}")
+        obj = _retime(obj, frames, fps, method)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            save(obj, dst, format=target.name)
+        notes.extend(str(w.message) for w in caught)
+    except TrajkitError as exc:
+        _fail(str(exc))
+    result = {"input": str(path), "input_format": source_fmt.name, "output": str(dst), "output_format": target.name,
+              "notes": notes, "summary": summarise(obj)}
+    if as_json:
+        _print_json(result)
+    elif not quiet:
+        out.print(f"[green]wrote[/] {dst} ([bold]{target.name}[/]) from {path.name} ({source_fmt.name})")
+        for note in notes:
+            out.print(f"  [yellow]note:[/] {note}")
+
+
+# ---------------------------------------------------------------------------- formats
+@app.command("formats")
+def list_formats(as_json: bool = typer.Option(False, "--json", help="Print the list as JSON.")) -> None:
+    """List every file format trajkit reads or writes, with the hints each one needs."""
+    rows = [{"name": f.name, "title": f.title, "kind": f.kind, "extensions": list(f.extensions),
+             "read": f.read is not None, "write": f.write is not None, "hints": list(f.hints),
+             "timeline": None if f.frames is None else f"{f.frames} frames @ {f.fps:g} fps", "notes": f.notes}
+            for f in formats()]
+    if as_json:
+        _print_json(rows)
+        return
+    table = Table(title="trajkit formats (detection order)", title_justify="left")
+    for col in ("name", "kind", "r/w", "extensions"):
+        table.add_column(col, no_wrap=True)
+    table.add_column("hints", overflow="fold", max_width=24)
+    table.add_column("notes", overflow="fold", ratio=1)
+    for r in rows:
+        rw = ("r" if r["read"] else "-") + ("w" if r["write"] else "-")
+        table.add_row(r["name"], r["kind"], rw, " ".join(r["extensions"]), " ".join(r["hints"]), r["notes"])
+    out.print(table)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
