@@ -72,20 +72,23 @@ def check_poses(poses: np.ndarray, field_name: str, where: str) -> None:
 
 
 def interpolate_poses(poses: np.ndarray, positions: np.ndarray) -> np.ndarray:
-    """Poses ``(..., T, 4, 4)`` at fractional frame positions ``(M,)``: slerp rotations, lerp translations."""
-    n = poses.shape[-3]
-    lo, hi, frac = interpolation_weights(positions, n)
-    q = matrix_to_quaternion(poses[..., :3, :3])
-    q_out = quaternion_slerp(q[..., lo, :], q[..., hi, :], frac)
-    f = frac[:, None]
-    t_out = poses[..., lo, :3, 3] * (1 - f) + poses[..., hi, :3, 3] * f
-    out = np.zeros(poses.shape[:-3] + (len(positions), 4, 4))
+    """Poses ``(..., T, 4, 4)`` at fractional frame positions ``(M,)`` → ``(..., M, 4, 4)``.
+
+    Rotations are slerped, translations lerped; positions that fall exactly on a frame copy it bit-exactly.
+    """
+    lead = poses.shape[:-3]
+    flat = poses.reshape((-1,) + poses.shape[-3:])  # (B, T, 4, 4)
+    lo, hi, frac = interpolation_weights(positions, flat.shape[1])
+    q = matrix_to_quaternion(flat[..., :3, :3])
+    q_out = quaternion_slerp(q[:, lo], q[:, hi], frac[None])
+    f = frac[None, :, None]
+    out = np.zeros((flat.shape[0], len(positions), 4, 4))
     out[..., :3, :3] = quaternion_to_matrix(q_out)
-    out[..., :3, 3] = t_out
+    out[..., :3, 3] = flat[:, lo][..., :3, 3] * (1 - f) + flat[:, hi][..., :3, 3] * f
     out[..., 3, 3] = 1.0
-    exact = frac < 1e-12  # keep source poses bit-exact where no interpolation is needed
-    out[..., exact, :, :] = poses[..., lo[exact], :, :]
-    return out
+    exact = frac < 1e-12
+    out[:, exact] = flat[:, lo[exact]]
+    return out.reshape(lead + out.shape[1:])
 
 
 @dataclass(frozen=True, eq=False)
