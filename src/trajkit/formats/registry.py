@@ -91,8 +91,15 @@ def get_format(name: str) -> Format:
 
 
 def _ensure_loaded() -> None:
-    if not _FORMATS:
-        from . import _all  # noqa: F401  (imports every format module, which registers itself)
+    """Import every format module (each registers itself) and put the registry in sniffing order.
+
+    Formats are ordered by their module's position in ``_all.ORDER`` (registration order within a module),
+    whatever order modules happened to be imported in.
+    """
+    from . import _all
+
+    rank = {f"{__package__}.{name}": i for i, name in enumerate(_all.ORDER)}
+    _FORMATS.sort(key=lambda f: rank.get(f.sniff.__module__, len(rank)))
 
 
 def _head(path: Path) -> bytes:
