@@ -75,6 +75,7 @@ def test_time_first_layout_and_uint16_writing(tmp_path: Path) -> None:
     tracks = trajkit.Tracks(xy=xy, visible=np.ones((121, 1), bool), size=(64, 64), fps=24)
     arr = ati_pth.encode_array(tracks)
     xy2, vis2 = ati_pth.decode_array(np.swapaxes(arr, 0, 1))  # (121, N, 1, 3) time-first
+    assert vis2.all()
     np.testing.assert_array_equal(xy2, tracks.xy)
     out = tmp_path / "legacy.pth"
     trajkit.save(tracks, out, dtype="uint16")
@@ -96,7 +97,7 @@ class _Exploit:
     def __init__(self, marker: Path) -> None:
         self.marker = marker
 
-    def __reduce__(self):  # noqa: ANN204 - pickle protocol
+    def __reduce__(self) -> tuple:
         import os
 
         return (os.system, (f"touch {self.marker}",))
