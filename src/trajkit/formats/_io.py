@@ -57,6 +57,16 @@ def parse_json(text: str, path: Path | None, fmt: str) -> Any:
         raise FormatError(path, fmt, "JSON nested too deeply") from exc
 
 
+def _file_mode(target: Path) -> int:
+    """Mode for a new file: the existing file's, else 0o666 less the umask (mkstemp would give 0o600)."""
+    try:
+        return target.stat().st_mode & 0o777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 def atomic_write(path: str | os.PathLike[str], writer: Callable[[IO[bytes]], None]) -> Path:
     """Write a file through a temporary sibling and an atomic rename.
 
@@ -71,6 +81,7 @@ def atomic_write(path: str | os.PathLike[str], writer: Callable[[IO[bytes]], Non
             writer(fh)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, _file_mode(target))
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
