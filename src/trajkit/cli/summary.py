@@ -59,6 +59,7 @@ def summarise_camera(c: CameraPath) -> dict[str, Any]:
         "max_distance_from_start": _r(np.linalg.norm(centres - centres[0], axis=-1).max(), 4),
         "path_length": _r(np.linalg.norm(np.diff(centres, axis=0), axis=-1).sum(), 4),
         "max_rotation_from_start_deg": _r(np.degrees(rotation_angle(rel)).max(), 2),
+        "rotation_start_to_end_deg": _r(np.degrees(rotation_angle(rel[-1])), 2),
     }
 
 
