@@ -22,7 +22,11 @@ STAMP="$VENV/.trajkit-installed"
 WANT="$(cat pyproject.toml | sha256sum | cut -c1-16) $EXTRAS"
 if [ ! -f "$STAMP" ] || ! grep -qxF "$WANT" "$STAMP"; then
   echo "==> installing trajkit $SPEC into $VENV (torch, when needed, is pinned to the 2.13.0 CPU build)" >&2
-  python -m pip install --quiet --upgrade pip >&2
-  python -m pip install --quiet -e "$SPEC" >&2
+  LOG="$VENV/pip-install.log"
+  if ! { python -m pip install --upgrade pip && python -m pip install -e "$SPEC"; } > "$LOG" 2>&1; then
+    tail -n 40 "$LOG" >&2
+    echo "pip install failed; full log: $LOG" >&2
+    exit 1
+  fi
   echo "$WANT" >> "$STAMP"
 fi

@@ -29,7 +29,7 @@ import numpy as np
 
 from ..core.camera import CameraPath, intrinsics_from_fov
 from ..core.errors import FormatError, ValidationError, describe_value
-from ._io import atomic_write_text, dump_json, number_array, read_json, require
+from ._io import atomic_write_text, dump_json, invert_w2c, number_array, read_json, require
 from .registry import Format, register
 
 NAME = "motionctrl-json"
@@ -62,20 +62,11 @@ def read(path: Path, *, size: tuple[int, int] | None = None, hfov: float | None 
     canvas = DEFAULT_SIZE if size is None else size
     K = intrinsics_from_fov(canvas, DEFAULT_HFOV if hfov is None else hfov)
     try:
-        return CameraPath(c2w=_inverse(w2c, path), K=K, size=canvas, fps=DEFAULT_FPS if fps is None else fps,
-                          metric=False)
+        return CameraPath(c2w=invert_w2c(w2c, path, NAME, "pose"), K=K, size=canvas,
+                          fps=DEFAULT_FPS if fps is None else fps, metric=False)
     except ValidationError as exc:
         raise FormatError(path, NAME, f"invalid camera: {exc.field.replace('c2w', 'pose')} (from 0)",
                           expected=exc.expected, found=exc.found) from exc
-
-
-def _inverse(w2c: np.ndarray, path: Path) -> np.ndarray:
-    """Exact inverse of each pose; a singular pose is a file error."""
-    det = np.linalg.det(w2c[:, :3, :3])
-    bad = np.flatnonzero(np.abs(det) < 1e-6)
-    require(bad.size == 0, path, NAME, f"pose {bad[0] if bad.size else 0} has a singular rotation block",
-            expected="a rotation (det +1)", found=f"det = {det[bad[0]]:.3g}" if bad.size else None)
-    return np.linalg.inv(w2c)
 
 
 def write(cam: CameraPath, path: Path) -> None:

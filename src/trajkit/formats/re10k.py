@@ -38,7 +38,7 @@ import numpy as np
 
 from ..core.camera import CameraPath
 from ..core.errors import FormatError, ValidationError
-from ._io import atomic_write_text, parse_float, read_text, require
+from ._io import atomic_write_text, invert_w2c, parse_float, read_text, require
 from .registry import Format, register
 
 NAME = "re10k-txt"
@@ -131,20 +131,11 @@ def read(path: Path, *, size: tuple[int, int] | None = None, fps: float | None =
     if header is not None:
         meta["url"] = header
     try:
-        return CameraPath(c2w=_inverse(w2c, path), K=_intrinsics(rows, canvas), size=canvas,
+        return CameraPath(c2w=invert_w2c(w2c, path, NAME, "pose row"), K=_intrinsics(rows, canvas), size=canvas,
                           fps=_fps_from(stamps) if fps is None else fps, metric=False, meta=meta)
     except ValidationError as exc:
         raise FormatError(path, NAME, f"invalid camera: {exc.field.replace('c2w', 'pose row')} (from 0)",
                           expected=exc.expected, found=exc.found) from exc
-
-
-def _inverse(w2c: np.ndarray, path: Path) -> np.ndarray:
-    """Exact inverse of each pose; a singular pose is a file error."""
-    det = np.linalg.det(w2c[:, :3, :3])
-    bad = np.flatnonzero(np.abs(det) < 1e-6)
-    require(bad.size == 0, path, NAME, f"pose row {bad[0] if bad.size else 0} has a singular rotation block",
-            expected="a rotation (det +1)", found=f"det = {det[bad[0]]:.3g}" if bad.size else None)
-    return np.linalg.inv(w2c)
 
 
 def _stamps(cam: CameraPath) -> list[int | float]:
