@@ -175,6 +175,16 @@ def _retime(obj: Any, frames: int | None, fps: float | None, method: str) -> Any
     return obj
 
 
+def fit_timeline(obj: Any, frames: int, fps: float, method: str = "linear") -> Any:
+    """Map a control's whole motion onto ``frames`` frames played at ``fps`` (stretching time if needed).
+
+    This is what fixed-timeline formats expect (ATI: the full track always spans 121 frames at 24 fps).
+    """
+    if isinstance(obj, Tracks):
+        return obj.resample(frames, method=method).replace(fps=fps)  # type: ignore[arg-type]
+    return obj.resample(frames).replace(fps=fps)
+
+
 def _rescale(obj: Any, size: tuple[int, int] | None, mode: str) -> Any:
     if size is None:
         return obj
@@ -242,8 +252,10 @@ def convert(
             target = format_for_save(obj, dst)
         fixed = target.frames is not None and getattr(obj, "num_frames", target.frames) != target.frames
         if frames is None and fps is None and fixed:
-            frames, fps = target.frames, target.fps
-            notes.append(f"resampled {obj.num_frames} → {frames} frames at {fps:g} fps for {target.name}")
+            before = obj.duration
+            obj = fit_timeline(obj, target.frames, target.fps, method)  # type: ignore[arg-type]
+            notes.append(f"whole motion mapped onto {obj.num_frames} frames at {obj.fps:g} fps for {target.name}"
+                         + ("" if abs(before - obj.duration) < 1e-6 else f" ({before:g} s → {obj.duration:g} s)"))
         obj = _retime(obj, frames, fps, method)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -307,6 +319,71 @@ def camera(
     elif not quiet:
         out.print(f"[green]wrote[/] {output} ([bold]{target.name}[/]): {path.num_frames} frames at {path.fps:g} fps, "
                   f"{move!r}")
+
+
+# ---------------------------------------------------------------------------- bridge
+bridge_app = typer.Typer(help="Turn one control into another (camera path → tracks, ...).", no_args_is_help=True)
+app.add_typer(bridge_app, name="bridge")
+
+
+def _load_depth(path: Path) -> Any:
+    import numpy as np
+
+    try:
+        depth = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        _fail(f"{path}: not a readable .npy depth map ({exc})")
+    return depth
+
+
+@bridge_app.command("camera-to-tracks")
+def bridge_camera_to_tracks(
+    camera_file: str = typer.Argument(..., help="Camera path file (any camera format, or `example:camera`)."),
+    output: Path = typer.Option(..., "--output", "-o", help="Output tracks file (extension or --to picks the format)."),
+    image: Path | None = typer.Option(None, "--image", help="First-frame image: its size becomes the canvas."),
+    depth: Path | None = typer.Option(None, "--depth", help="First-frame depth map .npy (camera-space z)."),
+    grid: int = typer.Option(8, "--grid", help="Track a GRID×GRID grid of points."),
+    fallback: str = typer.Option("plane", "--fallback", help="Without --depth: `plane` or `ground` (+ back wall)."),
+    distance: float | None = typer.Option(None, "--distance", help="Plane/wall distance (default 3 m or 3× travel)."),
+    height: float = typer.Option(1.5, "--height", help="Camera height above the ground for --fallback ground."),
+    camera: str | None = typer.Option(None, "--camera", help="Camera to take from a multi-camera file."),
+    to: str | None = typer.Option(None, "--to", help="Output format name."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+) -> None:
+    """Track scene points on the first frame as the camera moves (how a camera move drives ATI).
+
+    Examples:
+
+        trajkit bridge camera-to-tracks case1_transforms_cleaning.json --depth case1_depth.npy -o tracks.json
+
+        trajkit bridge camera-to-tracks example:camera --image photo.jpg -o tracks.pth --fallback ground
+    """
+    from ..bridge import camera_to_tracks
+    from ..formats.images import image_size
+
+    path = resolve_input(camera_file)
+    try:
+        cam = load(path, camera=_camera_hint(camera))
+        if isinstance(cam, docs.CameraSet):
+            _fail(f"{path} holds {len(cam.cameras)} cameras; choose one with --camera")
+        if not isinstance(cam, CameraPath):
+            _fail(f"{path} holds a {type(cam).__name__}, not a camera path")
+        if image is not None:
+            cam = cam.rescale(image_size(image))
+        tracks = camera_to_tracks(cam, depth=None if depth is None else _load_depth(depth), grid=grid,
+                                  fallback=fallback, distance=distance, height=height)  # type: ignore[arg-type]
+        target = get_format(to) if to else format_for_save(tracks, output)
+        if target.frames is not None and tracks.num_frames != target.frames:
+            tracks = fit_timeline(tracks, target.frames, target.fps)  # type: ignore[arg-type]
+        save(tracks, output, format=target.name)
+    except TrajkitError as exc:
+        _fail(str(exc))
+    summary = summarise(tracks)
+    if as_json:
+        _print_json({"output": str(output), "output_format": target.name, "summary": summary})
+    else:
+        out.print(f"[green]wrote[/] {output} ([bold]{target.name}[/]): {tracks.num_tracks} tracks × "
+                  f"{tracks.num_frames} frames on {tracks.size[0]}×{tracks.size[1]}")  # type: ignore[index]
 
 
 # ---------------------------------------------------------------------------- formats
