@@ -1,10 +1,11 @@
-"""Constructive authoring: camera moves, track shapes (entity templates follow).
+"""Constructive authoring: camera moves, track shapes and entity templates.
 
 >>> from trajkit.author import dolly, pan, path_track
 >>> cam = (dolly(1.0, duration=2) & pan(30, duration=2)).then(pan(-30)).path(fps=16)
 >>> tracks = path_track([[100, 200], [400, 260], [700, 120]], frames=81, speed="ease-in-out")
 """
 
+from . import entities
 from .camera import Move, crane, dolly, ease, hold, orbit, pan, pedestal, roll, tilt, truck, zoom
 from .tracks import (
     add_pan,
@@ -18,6 +19,25 @@ from .tracks import (
 )
 
 __all__ = [
-    "Move", "add_pan", "circle_zoom", "crane", "dolly", "duplicate", "ease", "edit_with_falloff", "hold", "orbit",
-    "pan", "path_track", "pedestal", "roll", "set_span", "static_points", "tilt", "translate", "truck", "zoom",
+    "Move",
+    "add_pan",
+    "circle_zoom",
+    "crane",
+    "dolly",
+    "duplicate",
+    "ease",
+    "edit_with_falloff",
+    "entities",
+    "hold",
+    "orbit",
+    "pan",
+    "path_track",
+    "pedestal",
+    "roll",
+    "set_span",
+    "static_points",
+    "tilt",
+    "translate",
+    "truck",
+    "zoom",
 ]
