@@ -185,6 +185,15 @@ def fit_timeline(obj: Any, frames: int, fps: float, method: str = "linear") -> A
     return obj.resample(frames).replace(fps=fps)
 
 
+def save_for_target(obj: Any, output: Path, to: str | None) -> tuple[Any, Format]:
+    """Save ``obj`` in format ``to`` (or by extension), fitting fixed-timeline formats first."""
+    target = get_format(to) if to else format_for_save(obj, output)
+    if target.frames is not None and getattr(obj, "num_frames", target.frames) != target.frames:
+        obj = fit_timeline(obj, target.frames, target.fps)  # type: ignore[arg-type]
+    save(obj, output, format=target.name)
+    return obj, target
+
+
 def _rescale(obj: Any, size: tuple[int, int] | None, mode: str) -> Any:
     if size is None:
         return obj
@@ -309,8 +318,7 @@ def camera(
         path = move.path(fps=fps, size=canvas, hfov=hfov)  # type: ignore[arg-type]
         if frames is not None:
             path = path.resample(frames)
-        target = get_format(to) if to else format_for_save(path, output)
-        save(path, output, format=target.name)
+        path, target = save_for_target(path, output, to)
     except TrajkitError as exc:
         _fail(str(exc))
     result = {"moves": repr(move), "output": str(output), "output_format": target.name, "summary": summarise(path)}
@@ -345,8 +353,7 @@ def _write_tracks(new: Tracks, output: Path, append: bool, to: str | None, as_js
             if not isinstance(old, Tracks):
                 _fail(f"{output} holds a {type(old).__name__}, not tracks; cannot append")
             new = Tracks.concatenate([old, new])
-        target = get_format(to) if to else format_for_save(new, output)
-        save(new, output, format=target.name)
+        new, target = save_for_target(new, output, to)
     except TrajkitError as exc:
         _fail(str(exc))
     if as_json:
@@ -490,10 +497,7 @@ def bridge_camera_to_tracks(
             cam = cam.rescale(image_size(image))
         tracks = camera_to_tracks(cam, depth=None if depth is None else _load_depth(depth), grid=grid,
                                   fallback=fallback, distance=distance, height=height)  # type: ignore[arg-type]
-        target = get_format(to) if to else format_for_save(tracks, output)
-        if target.frames is not None and tracks.num_frames != target.frames:
-            tracks = fit_timeline(tracks, target.frames, target.fps)  # type: ignore[arg-type]
-        save(tracks, output, format=target.name)
+        tracks, target = save_for_target(tracks, output, to)
     except TrajkitError as exc:
         _fail(str(exc))
     summary = summarise(tracks)
@@ -538,10 +542,7 @@ def bridge_entities_to_tracks(
             notes.append("360°-Motion pivots float 1.47 m above the target plane; tracks follow their ground "
                          "contact (--ground 0)")
         tracks = entities_to_tracks(ents, footprint=footprint, radius=radius, ground=ground)
-        target = get_format(to) if to else format_for_save(tracks, output)
-        if target.frames is not None and tracks.num_frames != target.frames:
-            tracks = fit_timeline(tracks, target.frames, target.fps)  # type: ignore[arg-type]
-        save(tracks, output, format=target.name)
+        tracks, target = save_for_target(tracks, output, to)
     except TrajkitError as exc:
         _fail(str(exc))
     if as_json:
