@@ -1,0 +1,65 @@
+"""The backend protocol: what every generator (CPU preview, Wan + ATI, CogVideoX + 3DTrajMaster) accepts
+and returns.
+
+A backend receives one :class:`GenerationRequest` whose controls are already resolved to what it needs
+(the job runner bridges and resamples once, explicitly) and returns a :class:`GeneratedVideo`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from ..core.camera import CameraPath
+from ..core.entities import EntityPaths
+from ..core.tracks import Tracks
+
+#: Called with (frames done, frames total); backends call it as they render.
+Progress = Callable[[int, int], None]
+
+
+def no_progress(done: int, total: int) -> None:
+    """A progress callback that ignores progress."""
+
+
+@dataclass(frozen=True, eq=False)
+class GenerationRequest:
+    """One video to generate.
+
+    ``image``: ``(H, W, 3)`` uint8 RGB first frame (image-to-video backends), already at ``size``.
+    ``tracks``: point tracks on the ``size`` canvas with ``frames`` frames at ``fps``; ``camera`` and
+    ``entities`` are passed too when the job had them (a backend that only reads tracks gets them bridged).
+    """
+
+    size: tuple[int, int]
+    frames: int
+    fps: float
+    image: np.ndarray | None = None
+    prompt: str = ""
+    tracks: Tracks | None = None
+    camera: CameraPath | None = None
+    entities: EntityPaths | None = None
+    seed: int = 0
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, eq=False)
+class GeneratedVideo:
+    """Frames ``(T, H, W, 3)`` uint8 RGB at ``fps``, and what the backend reports about the run."""
+
+    frames: np.ndarray
+    fps: float
+    info: Mapping[str, Any] = field(default_factory=dict)
+
+
+class Backend(Protocol):
+    """A video generator."""
+
+    name: str
+
+    def generate(self, request: GenerationRequest, progress: Progress = no_progress) -> GeneratedVideo:
+        """Render the request."""
+        ...
