@@ -1,0 +1,51 @@
+"""Camera three-view and entity plots: structure compared with GenDoP's own reference plots."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import trajkit
+from trajkit.viz.plots import camera_three_view, entities_top_view
+
+
+def _panel_direction(rgb: np.ndarray, panel: int) -> np.ndarray:
+    """Direction (dx, dy) in image pixels from the red (first) cameras to the violet/blue (last) ones."""
+    w = rgb.shape[1] // 3
+    p = rgb[:, panel * w:(panel + 1) * w].astype(int)
+    r, g, b = p[..., 0], p[..., 1], p[..., 2]
+    red = (r > 200) & (g < 160) & (b < 160)
+    late = (b > 200) & (r < 170) & (g < 170)
+    assert red.sum() > 20 and late.sum() > 5
+    ys, xs = np.nonzero(red)
+    ye, xe = np.nonzero(late)
+    return np.array([xe.mean() - xs.mean(), ye.mean() - ys.mean()])
+
+
+@pytest.mark.parametrize("case", [1, 2, 3])
+def test_three_view_matches_gendop_reference_layout(data_dir: Path, tmp_path: Path, case: int) -> None:
+    folder = data_dir / "gendop" / "text_rgbd"
+    cam = trajkit.load(folder / f"case{case}_transforms_cleaning.json")
+    png = camera_three_view(cam, tmp_path / "camera.png")
+    ours = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+    ref = np.asarray(Image.open(folder / f"case{case}_traj_cleaning.png").convert("RGB"))
+    assert ours.shape[1] == pytest.approx(3 * ours.shape[0], rel=0.05)  # three square panels side by side
+    assert (tmp_path / "camera.png").read_bytes() == png
+    for panel in (0, 1):  # front and top views (GenDoP rotates its side view; ours is not rotated)
+        a, b = _panel_direction(ours, panel), _panel_direction(ref, panel)
+        cos = a @ b / (np.linalg.norm(a) * np.linalg.norm(b))
+        assert cos > 0.7, (panel, a, b)
+
+
+def test_entities_top_view(data_dir: Path, tmp_path: Path) -> None:
+    ents = trajkit.load(data_dir / "trajmaster" / "D_loc1_61_t3n13_003d_Hemi12_1.json")
+    png = entities_top_view(ents, tmp_path / "entities.png")
+    img = Image.open(io.BytesIO(png))
+    assert img.size == (600, 600)
+    rgb = np.asarray(img.convert("RGB")).astype(int)
+    blue = (rgb[..., 2] > 150) & (rgb[..., 0] < 80) & (rgb[..., 1] > 80) & (rgb[..., 1] < 160)
+    assert blue.sum() > 100  # entity 0's path (tab10 blue) is drawn
