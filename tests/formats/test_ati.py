@@ -133,3 +133,12 @@ def test_examples_yaml(data_dir: Path) -> None:
     assert ex.items[1].text == "An human facing the camera in an cyberbank style dress."
     assert ex.items[4].text == ex.items[4].text.strip()
     assert ex.items[5].tracks.size == (3984, 2656) and ex.items[5].tracks.num_tracks == 4
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_wan_video_size_rule_matches_reference_latents(data_dir: Path, name: str) -> None:
+    from trajkit.core import ati_video_size
+
+    ref = np.load(data_dir / "ati" / "reference" / f"{name}_reference.npz")
+    w, h = ati_video_size(tuple(int(v) for v in ref["image_wh"]))
+    assert (h // 8, w // 8) == tuple(int(v) for v in ref["latent_hw"])

@@ -555,6 +555,83 @@ def bridge_entities_to_tracks(
             out.print(f"  [yellow]note:[/] {note}")
 
 
+# ---------------------------------------------------------------------------- generate / demo
+def _run_job_file(job_file: Path, out_dir: Path, backend: str | None, as_json: bool, quiet: bool) -> None:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from ..jobs import load_jobs, run_jobs, summary
+
+    try:
+        specs = load_jobs(job_file)
+        bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                       console=err, disable=quiet or as_json)
+        tasks: dict[str, Any] = {}
+
+        def progress(name: str, done: int, total: int) -> None:
+            if name not in tasks:
+                tasks[name] = bar.add_task(name, total=total)
+            bar.update(tasks[name], completed=done)
+
+        def on_result(r: Any) -> None:
+            if not (quiet or as_json):
+                colour = {"done": "green", "skipped": "cyan", "failed": "red"}[r.status]
+                bar.console.print(f"[{colour}]{r.status}[/] {r.name}" + (f": {r.error}" if r.error else ""))
+
+        with bar:
+            results = run_jobs(specs, job_file.resolve().parent, out_dir, backend=backend, progress=progress,
+                               on_result=on_result)
+    except TrajkitError as exc:
+        _fail(str(exc))
+    report = summary(results)
+    if as_json:
+        _print_json(report)
+    elif not quiet:
+        out.print(f"{report['done']} rendered, {report['skipped']} skipped, {report['failed']} failed → {out_dir}")
+        for job in report["jobs"]:
+            if job["folder"]:
+                out.print(f"  report: {Path(job['folder']) / 'report.html'}")
+    if report["failed"]:
+        raise typer.Exit(1)
+
+
+@app.command()
+def generate(
+    job_file: Path = typer.Argument(..., help="Job file (YAML/JSON: one job, a list, or ATI's test.yaml)."),
+    output: Path = typer.Option(Path("outputs"), "--output", "-o", help="Folder for the job folders."),
+    backend: str | None = typer.Option(None, "--backend", help="Override the jobs' backend (e.g. preview)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the run summary as JSON."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or messages."),
+) -> None:
+    """Render every job of a job file: one folder per job with video, overlay, plots, controls and report.
+
+    Finished jobs are skipped (delete a folder to render it again); a failing job is recorded in
+    OUT/NAME.failed.json and the others continue. Inputs are checked before any rendering starts.
+
+    Examples:
+
+        trajkit generate ../shared/data/ati/test.yaml --backend preview
+
+        trajkit generate my_job.yaml -o renders
+    """
+    _run_job_file(job_file, output, backend, as_json, quiet)
+
+
+@app.command()
+def demo(
+    output: Path = typer.Option(Path("outputs/demo"), "--output", "-o", help="Where to write the demo."),
+    as_json: bool = typer.Option(False, "--json", help="Print the run summary as JSON."),
+) -> None:
+    """Make a scene from code, author a camera move and an object track, render a preview and a report.
+
+    Needs nothing downloaded. Writes OUT/inputs (scene, depth, tracks, job file) and OUT/demo (the job
+    folder); open OUT/demo/report.html in a browser.
+    """
+    from ..jobs.demo import write_demo_inputs
+
+    job_file = write_demo_inputs(output / "inputs")
+    _run_job_file(job_file, output, None, as_json, False)
+
+
 # ---------------------------------------------------------------------------- formats
 @app.command("formats")
 def list_formats(as_json: bool = typer.Option(False, "--json", help="Print the list as JSON.")) -> None:

@@ -4,7 +4,14 @@
 rotations, convention converters and time rules live beside them.
 """
 
-from .ati import ATI_FILE_FPS, ATI_FILE_FRAMES, ATI_MODEL_FRAMES, ati_track_input, short_edge_units
+from .ati import (
+    ATI_FILE_FPS,
+    ATI_FILE_FRAMES,
+    ATI_MODEL_FRAMES,
+    ati_track_input,
+    ati_video_size,
+    short_edge_units,
+)
 from .camera import CameraPath, intrinsics_from_fov, intrinsics_matrix, invert_rigid
 from .entities import EntityPaths
 from .errors import (
@@ -31,6 +38,7 @@ __all__ = [
     "ValidationError",
     "ati_frame_indices",
     "ati_track_input",
+    "ati_video_size",
     "intrinsics_from_fov",
     "intrinsics_matrix",
     "invert_rigid",

@@ -25,6 +25,23 @@ ATI_FILE_FPS = 24.0
 ATI_MODEL_FRAMES = 81
 
 
+#: Wan2.1 I2V's pixel budget (832·480) used by ATI for both ``--size`` values.
+WAN_MAX_AREA = 832 * 480
+
+
+def ati_video_size(image_size: tuple[int, int], max_area: int = WAN_MAX_AREA) -> tuple[int, int]:
+    """Video ``(W, H)`` that ATI / Wan2.1 I2V generate for an image of ``(W_img, H_img)`` (ati.md §4).
+
+    ``lat_h = 2·floor(sqrt(A·r)/16)``, ``lat_w = 2·floor(sqrt(A/r)/16)`` with ``r = H_img/W_img`` and video size
+    8× the latent: multiples of 16, area ≤ ``A``, aspect as close as that allows.
+    """
+    w, h = image_size
+    r = h / w
+    lat_h = 2 * int(np.floor(np.sqrt(max_area * r) / 16))
+    lat_w = 2 * int(np.floor(np.sqrt(max_area / r) / 16))
+    return 8 * lat_w, 8 * lat_h
+
+
 def short_edge_units(xy: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Pixels ``(..., 2)`` → short-edge units (centre 0, short side ±1), float32 as ATI computes them."""
     w, h = size

@@ -1,0 +1,53 @@
+"""``report.html``: one self-contained page per job showing the input, controls, video, overlay and plots.
+
+The page references the files beside it (relative paths), so the folder can be moved or served as is.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import Any
+
+from ..formats._io import atomic_write_text
+
+_STYLE = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px;background:#fafafa;color:#222}
+h1{font-size:20px;margin:0 0 4px} .sub{color:#666;margin-bottom:16px}
+.grid{display:flex;flex-wrap:wrap;gap:16px} figure{margin:0;background:#fff;border:1px solid #ddd;padding:8px}
+figcaption{font-size:13px;color:#555;margin-top:4px} video,img{max-width:640px;display:block}
+table{border-collapse:collapse;font-size:13px;margin-top:16px}
+td{border:1px solid #ddd;padding:4px 8px;vertical-align:top}
+"""
+
+
+def _figure(tag: str, caption: str) -> str:
+    return f"<figure>{tag}<figcaption>{html.escape(caption)}</figcaption></figure>"
+
+
+def write_report(folder: Path, record: dict[str, Any]) -> Path:
+    """Write ``folder/report.html`` for a finished job record (see ``job.json``)."""
+    res = record["resolved"]
+    spec = record["spec"]
+    items = [_figure('<video id="video" src="video.mp4" controls autoplay muted loop playsinline></video>',
+                     f"result — {res['backend']} backend, {res['frames']} frames at {res['fps']:g} fps, "
+                     f"{res['size'][0]}×{res['size'][1]}")]
+    if (folder / "overlay.mp4").exists():
+        items.append(_figure('<video src="overlay.mp4" controls autoplay muted loop playsinline></video>',
+                             f"tracks on the result ({res['tracks']} tracks)"))
+    items.append(_figure('<img src="input.jpg" alt="input with tracks">', "input with the tracks (green → red)"))
+    if (folder / "camera.png").exists():
+        items.append(_figure('<img src="camera.png" alt="camera three views">', "camera path: front, top, side"))
+    if (folder / "entities.png").exists():
+        items.append(_figure('<img src="entities.png" alt="entities from above">', "entities from above"))
+    rows = [("prompt", spec.get("prompt") or "—"), ("image", record.get("image") or "—"),
+            ("seed", res["seed"]), ("notes", "; ".join(record["notes"]) or "—"),
+            ("versions", ", ".join(f"{k} {v}" for k, v in record["versions"].items())),
+            ("timings", ", ".join(f"{k} {v} s" for k, v in record["timings_s"].items()))]
+    table = "".join(f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(str(v))}</td></tr>" for k, v in rows)
+    page = (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(record['name'])} — "
+            f"trajkit</title><style>{_STYLE}</style></head><body><h1>{html.escape(record['name'])}</h1>"
+            f"<div class='sub'>trajkit job report · controls in <code>controls/</code> · "
+            f"<a href='job.json'>job.json</a></div><div class='grid'>{''.join(items)}</div>"
+            f"<table>{table}</table></body></html>\n")
+    return atomic_write_text(folder / "report.html", page)

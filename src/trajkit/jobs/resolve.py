@@ -1,0 +1,222 @@
+"""Resolve a :class:`~trajkit.jobs.spec.JobSpec` into a :class:`~trajkit.backends.GenerationRequest`.
+
+Everything that can fail because of the job's inputs fails here, before any rendering: missing files,
+unreadable images, a track file for another canvas, an unknown backend or backend option. Controls are
+brought to the target canvas and timeline once, explicitly, and every such step is recorded in
+``notes`` (written to ``job.json``):
+
+* the image is resized (bicubic, no crop — as ATI) to ``size`` (``auto``: ATI's Wan rule);
+* tracks are rescaled from the image canvas to ``size`` and their whole motion mapped onto ``frames`` at
+  ``fps`` (ATI files with ATI's 121 → 81 index rule, others linearly);
+* a camera path is rescaled, resampled and bridged to tracks (first-frame depth when given); with object
+  tracks too, the camera motion is composed onto them and a background grid is added;
+* entity paths are bridged through their camera (360°-Motion files follow ground contacts).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..backends import BACKENDS, GenerationRequest
+from ..core.ati import ati_video_size
+from ..core.camera import CameraPath
+from ..core.entities import EntityPaths
+from ..core.errors import TrajkitError
+from ..core.tracks import Tracks
+from ..formats.registry import detect, load
+from .spec import JobSpec
+
+
+@dataclass
+class ResolvedJob:
+    """A job ready to render: its request, where its inputs came from, and what was done to them."""
+
+    name: str
+    spec: JobSpec
+    request: GenerationRequest
+    image_path: Path | None
+    notes: list[str] = field(default_factory=list)
+
+
+def resolve_path(value: str, base: Path, field_name: str) -> Path:
+    """A job path: ``example:NAME`` (bundled), absolute, or relative to the job file's folder; must exist."""
+    if value.startswith("example:"):
+        from importlib import resources
+
+        p = Path(str(resources.files("trajkit") / "examples" / f"{value[8:]}.json"))
+    else:
+        p = Path(value)
+        p = p if p.is_absolute() else base / p
+    if not p.is_file():
+        raise TrajkitError(f"field '{field_name}': file not found: {p}")
+    return p
+
+
+def load_image(path: Path) -> np.ndarray:
+    """An image file as ``(H, W, 3)`` uint8 RGB (alpha dropped, as ATI does)."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as im:
+            return np.asarray(im.convert("RGB"))
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        raise TrajkitError(f"field 'image': {path} is not a readable image ({exc})") from exc
+
+
+def resize_image(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Bicubic resize to ``size`` (W, H), no crop."""
+    import cv2
+
+    if (image.shape[1], image.shape[0]) == size:
+        return image
+    return cv2.resize(image, size, interpolation=cv2.INTER_CUBIC)
+
+
+def fit_tracks(tracks: Tracks, frames: int, fps: float, method: str) -> Tracks:
+    """Map the whole track onto ``frames`` frames played at ``fps``."""
+    if tracks.num_frames == frames:
+        return tracks.replace(fps=fps)
+    return tracks.resample(frames, method=method).replace(fps=fps)  # type: ignore[arg-type]
+
+
+def _resolve_tracks(spec: JobSpec, base: Path, image_size: tuple[int, int] | None, size: tuple[int, int],
+                    notes: list[str]) -> Tracks | None:
+    if spec.tracks is None:
+        return None
+    ts = spec.tracks
+    path = resolve_path(ts.file, base, "tracks.file")
+    fmt = ts.format or detect(path).name
+    hints: dict[str, Any] = {"size": ts.canvas or image_size}
+    tracks = load(path, format=fmt, **hints)
+    if not isinstance(tracks, Tracks):
+        raise TrajkitError(f"field 'tracks.file': {path} holds a {type(tracks).__name__}, not tracks")
+    canvas = tracks.size or image_size
+    if canvas is None:
+        raise TrajkitError("field 'tracks.canvas': the track file does not store its canvas and there is no image")
+    if image_size is not None and canvas != image_size and not ts.rescale:
+        raise TrajkitError(f"field 'tracks': {path.name} is on a {canvas[0]}×{canvas[1]} canvas but the image is "
+                           f"{image_size[0]}×{image_size[1]}; set tracks.rescale: true to stretch it onto the image")
+    tracks = tracks.with_size(canvas)
+    if canvas != size:
+        tracks = tracks.rescale(size)
+        notes.append(f"tracks rescaled {canvas[0]}×{canvas[1]} → {size[0]}×{size[1]}")
+    method = "ati" if fmt == "ati-pth" else "linear"
+    if tracks.num_frames != spec.frames or tracks.fps != spec.fps:
+        notes.append(f"tracks {tracks.num_frames} @ {tracks.fps:g} fps → {spec.frames} @ {spec.fps:g} fps "
+                     f"({method} rule, whole motion kept)")
+    return fit_tracks(tracks, spec.frames, spec.fps, method)
+
+
+def _resolve_camera(spec: JobSpec, base: Path, size: tuple[int, int], notes: list[str]) -> CameraPath | None:
+    if spec.camera is None:
+        return None
+    cs = spec.camera
+    if cs.moves is not None:
+        from ..author.grammar import parse_moves
+
+        camera = parse_moves(cs.moves).path(fps=spec.fps, size=size, hfov=cs.hfov)
+        notes.append(f"camera authored from moves: {cs.moves!r}")
+    else:
+        path = resolve_path(cs.file or "", base, "camera.file")
+        hint = int(cs.camera) if cs.camera and cs.camera.isdigit() else cs.camera
+        camera = load(path, camera=hint)
+        if not isinstance(camera, CameraPath):
+            raise TrajkitError(f"field 'camera.file': {path} holds a {type(camera).__name__}, not one camera path"
+                               + (" (choose one with camera.camera)" if hasattr(camera, "cameras") else ""))
+    if camera.size != size:
+        camera = camera.rescale(size)
+    if camera.num_frames != spec.frames:
+        notes.append(f"camera {camera.num_frames} @ {camera.fps:g} fps → {spec.frames} @ {spec.fps:g} fps")
+        camera = camera.resample(spec.frames)
+    return camera.replace(fps=spec.fps)
+
+
+def _resolve_entities(spec: JobSpec, base: Path, size: tuple[int, int], notes: list[str]) -> tuple[
+        EntityPaths | None, float | None]:
+    if spec.entities is None:
+        return None, None
+    es = spec.entities
+    path = resolve_path(es.file, base, "entities.file")
+    fmt = detect(path).name
+    hint = int(es.camera) if es.camera and es.camera.isdigit() else es.camera
+    ents = load(path, format=fmt, camera=hint)
+    if not isinstance(ents, EntityPaths):
+        raise TrajkitError(f"field 'entities.file': {path} holds a {type(ents).__name__}, not entity paths")
+    if ents.camera is None:
+        raise TrajkitError(f"field 'entities': {path.name} has no camera to view the entities from")
+    ground = es.ground
+    if ground is None and fmt == "trajmaster-json":
+        ground = 0.0
+        notes.append("360°-Motion entities bridged at their ground contact (ground: 0)")
+    ents = ents.with_camera(ents.camera.rescale(size))
+    if ents.num_frames != spec.frames:
+        notes.append(f"entities {ents.num_frames} @ {ents.fps:g} fps → {spec.frames} @ {spec.fps:g} fps")
+        ents = ents.resample(spec.frames)
+    cam = ents.camera
+    return ents.replace(fps=spec.fps, camera=None if cam is None else cam.replace(fps=spec.fps)), ground
+
+
+def _load_depth(spec: JobSpec, base: Path) -> np.ndarray | None:
+    if spec.depth is None:
+        return None
+    path = resolve_path(spec.depth, base, "depth")
+    try:
+        depth = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise TrajkitError(f"field 'depth': {path} is not a readable .npy array ({exc})") from exc
+    return depth
+
+
+def resolve_job(spec: JobSpec, base: Path, index: int = 0, backend: str | None = None) -> ResolvedJob:
+    """Check and load everything a job needs; raise a :class:`TrajkitError` naming the field otherwise."""
+    from ..bridge import add_camera_motion, camera_to_tracks, entities_to_tracks
+
+    backend_name = backend or spec.backend
+    if backend_name not in BACKENDS:
+        raise TrajkitError(f"field 'backend': unknown backend {backend_name!r}; available: {', '.join(BACKENDS)}")
+    allowed = getattr(BACKENDS[backend_name], "options", {})
+    unknown = sorted(set(spec.options) - set(allowed))
+    if unknown:
+        raise TrajkitError(f"field 'options': {backend_name} does not take {unknown}; it takes {sorted(allowed)}")
+    notes: list[str] = []
+    image_path = resolve_path(spec.image, base, "image") if spec.image else None
+    if image_path is None and backend_name == "preview":
+        raise TrajkitError("field 'image': the preview backend animates an image; give one")
+    original = load_image(image_path) if image_path else None
+    image_size = None if original is None else (original.shape[1], original.shape[0])
+    size = tuple(spec.size) if spec.size != "auto" else (ati_video_size(image_size) if image_size else (832, 480))
+    if original is not None and image_size != size:
+        notes.append(f"image resized {image_size[0]}×{image_size[1]} → {size[0]}×{size[1]} (bicubic, no crop)")
+    tracks = _resolve_tracks(spec, base, image_size, size, notes)  # type: ignore[arg-type]
+    camera = _resolve_camera(spec, base, size, notes)  # type: ignore[arg-type]
+    entities, ground = _resolve_entities(spec, base, size, notes)  # type: ignore[arg-type]
+    depth = _load_depth(spec, base)
+    parts = []
+    if camera is not None:
+        cs = spec.camera
+        assert cs is not None
+        background = camera_to_tracks(camera, depth=depth, grid=cs.grid, fallback=cs.fallback, distance=cs.distance,
+                                      height=cs.height)
+        if tracks is not None:
+            tracks = add_camera_motion(tracks, camera, depth=depth, distance=cs.distance or 3.0)
+            notes.append("camera motion composed onto the object tracks")
+        parts.append(background)
+        notes.append(f"camera bridged to a {cs.grid}×{cs.grid} grid of tracks "
+                     f"({'depth map' if depth is not None else cs.fallback + ' fallback'})")
+    if tracks is not None:
+        parts.insert(0, tracks)
+    if entities is not None:
+        parts.append(entities_to_tracks(entities, footprint=spec.entities.footprint, ground=ground))  # type: ignore[union-attr]
+        notes.append("entities bridged to tracks through their camera")
+    all_tracks = Tracks.concatenate(parts) if parts else None
+    image = None if original is None else resize_image(original, size)  # type: ignore[arg-type]
+    name = spec.name or f"{index:03d}_{image_path.stem if image_path else 'job'}"
+    request = GenerationRequest(size=size, frames=spec.frames, fps=spec.fps, image=image, prompt=spec.prompt,  # type: ignore[arg-type]
+                                tracks=all_tracks, camera=camera, entities=entities, seed=spec.seed,
+                                options=dict(spec.options))
+    return ResolvedJob(name=name, spec=spec.model_copy(update={"backend": backend_name}), request=request,
+                       image_path=image_path, notes=notes)

@@ -1,0 +1,164 @@
+"""The job spec: one video to make, as a YAML/JSON document validated with pydantic.
+
+.. code-block:: yaml
+
+    name: fish-swim                 # output folder name (default: index + image name)
+    image: images/fish.jpg          # first frame (needed by preview and image-to-video backends)
+    prompt: "koi gliding beneath lily pads"
+    tracks: tracks/fish.pth         # a file in any readable format, or {file, format, canvas, rescale}
+    camera: {moves: "dolly in 0.5m over 3s, then pan left 10deg"}   # or a camera file, or {file, camera}
+    depth: depth.npy                # first-frame depth for bridging the camera (optional)
+    entities: scene.json            # entity paths (bridged to tracks through their camera)
+    frames: 81                      # target timeline (Wan: 81 @ 16 fps)
+    fps: 16
+    size: auto                      # auto = ATI's Wan latent rule from the image, or [W, H]
+    seed: 0
+    backend: preview
+    options: {radius: 8}            # backend options
+
+Relative paths are resolved against the job file's folder; ``example:NAME`` names a bundled file. A job
+file may hold one job, a list of jobs, or ``{jobs: [...]}``; ATI's ``examples/test.yaml`` (a list of
+``{image, text, track}``) is accepted as it is.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from ..core.errors import TrajkitError
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TracksSpec(_Spec):
+    """Point tracks from a file (``canvas`` for formats that do not store it; ``rescale`` onto the image)."""
+
+    file: str
+    format: str | None = None
+    canvas: tuple[int, int] | None = None
+    rescale: bool = False
+
+
+class CameraSpec(_Spec):
+    """A camera path from a file or from moves (``trajkit camera`` grammar); bridged to tracks."""
+
+    file: str | None = None
+    moves: str | None = None
+    camera: str | None = None
+    hfov: float = 60.0
+    grid: int = Field(8, ge=1, le=64)
+    fallback: Literal["plane", "ground"] = "plane"
+    distance: float | None = Field(None, gt=0)
+    height: float = Field(1.5, gt=0)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> CameraSpec:
+        if (self.file is None) == (self.moves is None):
+            raise ValueError("give exactly one of 'file' or 'moves'")
+        return self
+
+
+class EntitiesSpec(_Spec):
+    """Entity paths from a file; bridged to tracks through their camera (``ground``: follow ground contacts)."""
+
+    file: str
+    camera: str | None = None
+    ground: float | None = None
+    footprint: int = Field(4, ge=0, le=32)
+
+
+class JobSpec(_Spec):
+    """One video job (see the module docstring)."""
+
+    name: str | None = None
+    image: str | None = None
+    prompt: str = ""
+    tracks: TracksSpec | None = None
+    camera: CameraSpec | None = None
+    depth: str | None = None
+    entities: EntitiesSpec | None = None
+    frames: int = Field(81, ge=2, le=2000)
+    fps: float = Field(16.0, gt=0, le=240)
+    size: Literal["auto"] | tuple[int, int] = "auto"
+    seed: int = 0
+    backend: str = "preview"
+    options: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("tracks", mode="before")
+    @classmethod
+    def _tracks_path(cls, value: Any) -> Any:
+        return {"file": value} if isinstance(value, str) else value
+
+    @field_validator("camera", mode="before")
+    @classmethod
+    def _camera_path(cls, value: Any) -> Any:
+        return {"file": value} if isinstance(value, str) else value
+
+    @field_validator("entities", mode="before")
+    @classmethod
+    def _entities_path(cls, value: Any) -> Any:
+        return {"file": value} if isinstance(value, str) else value
+
+    @field_validator("size")
+    @classmethod
+    def _size(cls, value: Any) -> Any:
+        if value != "auto" and (value[0] < 16 or value[1] < 16 or value[0] > 8192 or value[1] > 8192):
+            raise ValueError("size must be 'auto' or [W, H] between 16 and 8192 pixels")
+        return value
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str | None) -> str | None:
+        if value is not None and (not value.strip() or "/" in value or "\\" in value or value.startswith(".")):
+            raise ValueError("name must be a plain folder name (no slashes, not starting with '.')")
+        return value
+
+
+def _from_ati_entry(entry: dict[str, Any]) -> dict[str, Any]:
+    """ATI's ``{image, text, track}`` → a job dict (tracks on the image's canvas)."""
+    out = {k: v for k, v in entry.items() if k not in ("text", "track")}
+    out["prompt"] = (entry.get("text") or "").strip()
+    out["tracks"] = entry["track"]
+    return out
+
+
+def parse_jobs(doc: Any, where: str = "job file") -> list[JobSpec]:
+    """Validate a parsed job document (one job, a list, ``{jobs: [...]}`` or ATI's list) into specs."""
+    if isinstance(doc, dict) and "jobs" in doc:
+        doc = doc["jobs"]
+    items = doc if isinstance(doc, list) else [doc]
+    if not items:
+        raise TrajkitError(f"{where}: no jobs")
+    specs = []
+    for k, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise TrajkitError(f"{where}: job {k} is not a mapping (found {type(item).__name__})")
+        if "track" in item and "tracks" not in item:
+            item = _from_ati_entry(item)
+        try:
+            specs.append(JobSpec.model_validate(item))
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            field = ".".join(str(p) for p in first["loc"]) or "(job)"
+            raise TrajkitError(f"{where}: job {k}: field '{field}': {first['msg']} "
+                               f"(found {str(first.get('input'))[:60]!r})") from exc
+    return specs
+
+
+def load_jobs(path: str | Path) -> list[JobSpec]:
+    """Read and validate a YAML/JSON job file."""
+    import yaml
+
+    p = Path(path)
+    if not p.is_file():
+        raise TrajkitError(f"{p}: no such job file")
+    try:
+        doc = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise TrajkitError(f"{p}: not valid YAML/JSON ({exc})") from exc
+    return parse_jobs(doc, str(p))
