@@ -21,6 +21,15 @@ td{border:1px solid #ddd;padding:4px 8px;vertical-align:top}
 """
 
 
+# A playback read-out under the result video (also lets a headless browser check that it really plays).
+_PLAYBACK = """<div class="sub" id="playback">not started</div><script>
+const v = document.getElementById('video'), s = document.getElementById('playback');
+const show = () => { s.textContent = (v.error ? 'error ' + v.error.code : (v.paused ? 'paused ' : 'playing ')
+  + v.currentTime.toFixed(2) + ' s / ' + (v.duration || 0).toFixed(2) + ' s'); };
+['timeupdate', 'play', 'pause', 'error', 'loadedmetadata'].forEach(e => v.addEventListener(e, show));
+</script>"""
+
+
 def _figure(tag: str, caption: str) -> str:
     return f"<figure>{tag}<figcaption>{html.escape(caption)}</figcaption></figure>"
 
@@ -31,7 +40,7 @@ def write_report(folder: Path, record: dict[str, Any]) -> Path:
     spec = record["spec"]
     items = [_figure('<video id="video" src="video.mp4" controls autoplay muted loop playsinline></video>',
                      f"result — {res['backend']} backend, {res['frames']} frames at {res['fps']:g} fps, "
-                     f"{res['size'][0]}×{res['size'][1]}")]
+                     f"{res['size'][0]}×{res['size'][1]}") + _PLAYBACK]
     if (folder / "overlay.mp4").exists():
         items.append(_figure('<video src="overlay.mp4" controls autoplay muted loop playsinline></video>',
                              f"tracks on the result ({res['tracks']} tracks)"))
