@@ -129,3 +129,25 @@ def test_failing_job_is_recorded_and_others_continue(data_dir: Path, tmp_path: P
     code, report = generate(str(tmp_path / "jobs.yaml"), "-o", str(tmp_path / "out"))
     assert code == 0 and report["done"] == 1 and report["skipped"] == 1
     assert not (tmp_path / "out" / "a.failed.json").exists()
+
+
+def test_inline_controls(data_dir: Path, tmp_path: Path) -> None:
+    from trajkit.author import camera as mv
+    from trajkit.formats.native import to_json_document
+
+    cam = mv.pan(10).path(fps=16, size=(320, 240))
+    job = {"name": "inline", "image": str(data_dir / "ati" / "images" / "human.jpg"), "size": [320, 240],
+           "frames": 9, "tracks": {"inline": [[[100, 100], [120, 110], [140, 120]], [{"x": 10, "y": 20}]],
+                                   "canvas": [320, 240], "rescale": True},
+           "camera": {"inline": to_json_document(cam), "grid": 2}}
+    (tmp_path / "job.json").write_text(json.dumps(job))
+    code, report = generate(str(tmp_path / "job.json"), "-o", str(tmp_path / "out"))
+    assert code == 0 and report["done"] == 1
+    tracks = trajkit.load(tmp_path / "out" / "inline" / "controls" / "tracks.json")
+    assert tracks.num_tracks == 2 + 4 and tracks.num_frames == 9
+    camera = trajkit.load(tmp_path / "out" / "inline" / "controls" / "camera.json")
+    assert camera.num_frames == 9
+    bad = dict(job, tracks={"inline": [[["a", 1]]]})
+    (tmp_path / "bad.json").write_text(json.dumps(bad))
+    result = runner.invoke(app, ["generate", str(tmp_path / "bad.json"), "-o", str(tmp_path / "out2")])
+    assert result.exit_code == 1 and "tracks.inline" in result.stderr

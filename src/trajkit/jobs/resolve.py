@@ -88,10 +88,12 @@ def _resolve_tracks(spec: JobSpec, base: Path, image_size: tuple[int, int] | Non
     if spec.tracks is None:
         return None
     ts = spec.tracks
-    path = resolve_path(ts.file, base, "tracks.file")
-    fmt = ts.format or detect(path).name
-    hints: dict[str, Any] = {"size": ts.canvas or image_size}
-    tracks = load(path, format=fmt, **hints)
+    if ts.inline is not None:
+        tracks, fmt, path = _inline_tracks(ts.inline, ts.canvas or image_size or size), "inline", Path("inline tracks")
+    else:
+        path = resolve_path(ts.file or "", base, "tracks.file")
+        fmt = ts.format or detect(path).name
+        tracks = load(path, format=fmt, size=ts.canvas or image_size)
     if not isinstance(tracks, Tracks):
         raise TrajkitError(f"field 'tracks.file': {path} holds a {type(tracks).__name__}, not tracks")
     canvas = tracks.size or image_size
@@ -111,11 +113,41 @@ def _resolve_tracks(spec: JobSpec, base: Path, image_size: tuple[int, int] | Non
     return fit_tracks(tracks, spec.frames, spec.fps, method)
 
 
+def _inline_tracks(inline: Any, canvas: tuple[int, int]) -> Tracks:
+    """Tracks written in the job: a native document, or point lists in canvas pixels."""
+    from ..formats.comfyui import tracks_from_points
+    from ..formats.native import from_json_document
+
+    if isinstance(inline, dict):
+        obj = from_json_document(inline)
+        if not isinstance(obj, Tracks):
+            raise TrajkitError(f"field 'tracks.inline': a native {type(obj).__name__} document, not tracks")
+        return obj
+    points = []
+    for k, track in enumerate(inline):
+        try:
+            pts = np.array([[p["x"], p["y"]] if isinstance(p, dict) else p for p in track], dtype=np.float64)
+        except (TypeError, KeyError, ValueError) as exc:
+            raise TrajkitError(f"field 'tracks.inline': track {k} is not a list of [x, y] or {{x, y}} points") from exc
+        if pts.ndim != 2 or pts.shape[1] != 2 or len(pts) == 0 or not np.isfinite(pts).all():
+            raise TrajkitError(f"field 'tracks.inline': track {k} must hold finite [x, y] points")
+        points.append(pts)
+    if not points:
+        raise TrajkitError("field 'tracks.inline': no tracks")
+    return tracks_from_points(points, canvas, None, source_format="inline")
+
+
 def _resolve_camera(spec: JobSpec, base: Path, size: tuple[int, int], notes: list[str]) -> CameraPath | None:
     if spec.camera is None:
         return None
     cs = spec.camera
-    if cs.moves is not None:
+    if cs.inline is not None:
+        from ..formats.native import from_json_document
+
+        camera = from_json_document(cs.inline)
+        if not isinstance(camera, CameraPath):
+            raise TrajkitError(f"field 'camera.inline': a native {type(camera).__name__} document, not a camera")
+    elif cs.moves is not None:
         from ..author.grammar import parse_moves
 
         camera = parse_moves(cs.moves).path(fps=spec.fps, size=size, hfov=cs.hfov)

@@ -36,19 +36,32 @@ class _Spec(BaseModel):
 
 
 class TracksSpec(_Spec):
-    """Point tracks from a file (``canvas`` for formats that do not store it; ``rescale`` onto the image)."""
+    """Point tracks from a file or inline (``canvas`` for formats that do not store it; ``rescale`` onto the image).
 
-    file: str
+    ``inline`` is either ComfyUI-style point lists ``[[{x, y}, ...], ...]`` / ``[[[x, y], ...], ...]`` in pixels
+    of the canvas, or a trajkit native tracks document.
+    """
+
+    file: str | None = None
+    inline: list[Any] | dict[str, Any] | None = None
     format: str | None = None
     canvas: tuple[int, int] | None = None
     rescale: bool = False
 
+    @model_validator(mode="after")
+    def _one_source(self) -> TracksSpec:
+        if (self.file is None) == (self.inline is None):
+            raise ValueError("give exactly one of 'file' or 'inline'")
+        return self
+
 
 class CameraSpec(_Spec):
-    """A camera path from a file or from moves (``trajkit camera`` grammar); bridged to tracks."""
+    """A camera path from a file, from moves (``trajkit camera`` grammar) or inline (a native camera document);
+    bridged to tracks."""
 
     file: str | None = None
     moves: str | None = None
+    inline: dict[str, Any] | None = None
     camera: str | None = None
     hfov: float = 60.0
     grid: int = Field(8, ge=1, le=64)
@@ -58,8 +71,8 @@ class CameraSpec(_Spec):
 
     @model_validator(mode="after")
     def _one_source(self) -> CameraSpec:
-        if (self.file is None) == (self.moves is None):
-            raise ValueError("give exactly one of 'file' or 'moves'")
+        if sum(x is not None for x in (self.file, self.moves, self.inline)) != 1:
+            raise ValueError("give exactly one of 'file', 'moves' or 'inline'")
         return self
 
 
