@@ -487,13 +487,8 @@ def bridge_camera_to_tracks(
     from ..bridge import camera_to_tracks
     from ..formats.images import image_size
 
-    path = resolve_input(camera_file)
     try:
-        cam = load(path, camera=_camera_hint(camera))
-        if isinstance(cam, docs.CameraSet):
-            _fail(f"{path} holds {len(cam.cameras)} cameras; choose one with --camera")
-        if not isinstance(cam, CameraPath):
-            _fail(f"{path} holds a {type(cam).__name__}, not a camera path")
+        cam = load_typed(camera_file, CameraPath, "a camera path", camera=_camera_hint(camera))
         if image is not None:
             cam = cam.rescale(image_size(image))
         tracks = camera_to_tracks(cam, depth=None if depth is None else _load_depth(depth), grid=grid,
@@ -562,11 +557,18 @@ viz_app = typer.Typer(help="Draw controls: tracks on images and videos, camera t
 app.add_typer(viz_app, name="viz")
 
 
+def load_typed(file: str, kind: type, noun: str, **hints: Any) -> Any:
+    """Load ``file`` (or ``example:NAME``) and insist on one type, failing with one line otherwise."""
+    obj = load(resolve_input(file), **hints)
+    if not isinstance(obj, kind):
+        extra = " (choose one with --camera)" if isinstance(obj, docs.CameraSet) else ""
+        _fail(f"{file} holds a {type(obj).__name__}, not {noun}{extra}")
+    return obj
+
+
 def _tracks_for(tracks_file: str, size: tuple[int, int]) -> Tracks:
     """Load tracks (canvas defaulting to ``size``) and map them onto a ``size`` canvas."""
-    tracks = load(resolve_input(tracks_file), size=size)
-    if not isinstance(tracks, Tracks):
-        _fail(f"{tracks_file} holds a {type(tracks).__name__}, not tracks")
+    tracks = load_typed(tracks_file, Tracks, "tracks", size=size)
     return tracks if tracks.size == size else tracks.rescale(size)
 
 
@@ -637,10 +639,7 @@ def viz_camera(
     from ..viz.plots import camera_three_view
 
     try:
-        cam = load(resolve_input(camera_file), camera=_camera_hint(camera))
-        if not isinstance(cam, CameraPath):
-            _fail(f"{camera_file} holds a {type(cam).__name__}, not one camera path (try --camera)")
-        camera_three_view(cam, output)
+        camera_three_view(load_typed(camera_file, CameraPath, "one camera path", camera=_camera_hint(camera)), output)
     except TrajkitError as exc:
         _fail(str(exc))
     out.print(f"[green]wrote[/] {output}")
@@ -658,10 +657,7 @@ def viz_entities(
     from ..viz.plots import entities_top_view
 
     try:
-        ents = load(resolve_input(entities_file))
-        if not isinstance(ents, EntityPaths):
-            _fail(f"{entities_file} holds a {type(ents).__name__}, not entity paths")
-        entities_top_view(ents, output)
+        entities_top_view(load_typed(entities_file, EntityPaths, "entity paths"), output)
     except TrajkitError as exc:
         _fail(str(exc))
     out.print(f"[green]wrote[/] {output}")
