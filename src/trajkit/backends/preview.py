@@ -63,9 +63,12 @@ def displacement_field(targets: np.ndarray, displacements: np.ndarray, weights: 
     den = np.zeros(grid.shape[0])
     keep = weights > 0
     targets, displacements, weights = targets[keep], displacements[keep], weights[keep]
+    g2 = (grid**2).sum(1)[:, None]
     for s in range(0, len(targets), CHUNK):
-        d2 = ((grid[:, None, :] - targets[None, s:s + CHUNK]) ** 2).sum(-1)
-        k = weights[None, s:s + CHUNK] / (d2 + radius * radius) ** power
+        tgt = targets[s:s + CHUNK]
+        # |g − p|² = |g|² + |p|² − 2 g·p: one matrix product instead of an (M, N, 2) temporary.
+        d2 = np.maximum(g2 + (tgt**2).sum(1)[None] - 2.0 * grid @ tgt.T, 0.0) + radius * radius
+        k = weights[None, s:s + CHUNK] * (1.0 / (d2 * d2) if power == 2.0 else d2 ** -power)
         num += k @ displacements[s:s + CHUNK]
         den += k.sum(1)
     field = np.where(den[:, None] > 0, num / np.maximum(den[:, None], 1e-300), 0.0).reshape(gh, gw, 2)
