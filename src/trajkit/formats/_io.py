@@ -7,13 +7,13 @@ import json
 import math
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
 
-from ..core.errors import FormatError
+from ..core.errors import FormatError, ValidationError
 
 #: Largest file any reader accepts; controls are small, so anything larger is a mistake or an attack.
 MAX_FILE_BYTES = 512 * 1024 * 1024
@@ -138,6 +138,16 @@ def number_array(value: Any, path: Path | None, fmt: str, what: str, shape: tupl
     if not np.isfinite(arr).all():
         raise FormatError(path, fmt, f"{what} holds NaN or infinite values", expected="finite numbers")
     return arr
+
+
+@contextlib.contextmanager
+def file_fields(path: Path | None, fmt: str, problem: Callable[[str], str]) -> Iterator[None]:
+    """Re-raise a core type's :class:`ValidationError` from the block as a :class:`FormatError` that names
+    the file and, through ``problem(field)``, the field as the file calls it."""
+    try:
+        yield
+    except ValidationError as exc:
+        raise FormatError(path, fmt, problem(exc.field), expected=exc.expected, found=exc.found) from exc
 
 
 def require(condition: bool, path: Path | None, fmt: str, problem: str, *, expected: str | None = None,

@@ -28,8 +28,8 @@ from pathlib import Path
 import numpy as np
 
 from ..core.camera import CameraPath, intrinsics_from_fov
-from ..core.errors import FormatError, ValidationError, describe_value
-from ._io import atomic_write_text, dump_json, invert_w2c, number_array, read_json, require
+from ..core.errors import describe_value
+from ._io import atomic_write_text, dump_json, file_fields, invert_w2c, number_array, read_json, require
 from .registry import Format, register
 
 NAME = "motionctrl-json"
@@ -61,12 +61,9 @@ def read(path: Path, *, size: tuple[int, int] | None = None, hfov: float | None 
     w2c[:, 3, 3] = 1.0
     canvas = DEFAULT_SIZE if size is None else size
     K = intrinsics_from_fov(canvas, DEFAULT_HFOV if hfov is None else hfov)
-    try:
+    with file_fields(path, NAME, lambda f: f"invalid camera: {f.replace('c2w', 'pose')} (from 0)"):
         return CameraPath(c2w=invert_w2c(w2c, path, NAME, "pose"), K=K, size=canvas,
                           fps=DEFAULT_FPS if fps is None else fps, metric=False)
-    except ValidationError as exc:
-        raise FormatError(path, NAME, f"invalid camera: {exc.field.replace('c2w', 'pose')} (from 0)",
-                          expected=exc.expected, found=exc.found) from exc
 
 
 def write(cam: CameraPath, path: Path) -> None:

@@ -37,8 +37,8 @@ from typing import Any
 import numpy as np
 
 from ..core.camera import CameraPath
-from ..core.errors import FormatError, ValidationError
-from ._io import atomic_write_text, invert_w2c, parse_float, read_text, require
+from ..core.errors import FormatError
+from ._io import atomic_write_text, file_fields, invert_w2c, parse_float, read_text, require
 from .registry import Format, register
 
 NAME = "re10k-txt"
@@ -130,12 +130,9 @@ def read(path: Path, *, size: tuple[int, int] | None = None, fps: float | None =
     meta: dict[str, Any] = {"timestamps_us": stamps}
     if header is not None:
         meta["url"] = header
-    try:
+    with file_fields(path, NAME, lambda f: f"invalid camera: {f.replace('c2w', 'pose row')} (from 0)"):
         return CameraPath(c2w=invert_w2c(w2c, path, NAME, "pose row"), K=_intrinsics(rows, canvas), size=canvas,
                           fps=_fps_from(stamps) if fps is None else fps, metric=False, meta=meta)
-    except ValidationError as exc:
-        raise FormatError(path, NAME, f"invalid camera: {exc.field.replace('c2w', 'pose row')} (from 0)",
-                          expected=exc.expected, found=exc.found) from exc
 
 
 def _stamps(cam: CameraPath) -> list[int | float]:

@@ -39,8 +39,8 @@ import numpy as np
 
 from ..core.camera import CameraPath, intrinsics_from_fov
 from ..core.conventions import opencv_to_unreal, unreal_to_opencv
-from ..core.errors import FormatError, UnsupportedError, ValidationError, describe_value
-from ._io import atomic_write_text, dump_json, read_json, require
+from ..core.errors import UnsupportedError, describe_value
+from ._io import atomic_write_text, dump_json, file_fields, read_json, require
 from .documents import CameraSet
 from .registry import Format, register
 from .unreal import format_fmatrix, parse_fmatrix
@@ -86,46 +86,27 @@ def _matrices(frames: list[tuple[int, str, dict[str, Any]]], path: Path) -> tupl
     return names, out
 
 
-def _select(names: list[str], camera: str | int, path: Path) -> int:
-    """Index of the camera named ``camera`` or numbered ``camera`` (1-based)."""
-    if isinstance(camera, int) and not isinstance(camera, bool):
-        ok = 1 <= camera <= len(names)
-        index = camera - 1
-    elif isinstance(camera, str) and camera.strip().isdigit():
-        index = int(camera) - 1
-        ok = 0 <= index < len(names)
-    else:
-        ok = camera in names
-        index = names.index(camera) if ok else -1
-    require(ok, path, NAME, "unknown camera",
-            expected=f"one of {', '.join(names)} or a number 1..{len(names)}",
-            found=repr(camera))
-    return index
-
-
 def read(path: Path, *, camera: str | int | None = None, size: tuple[int, int] | None = None,
          hfov: float | None = None, fps: float | None = None) -> CameraSet | CameraPath:
     """Read all cameras as a :class:`CameraSet`, or one :class:`CameraPath` when ``camera`` is given."""
     frames = _frames(read_json(path, NAME), path)
     names, ue = _matrices(frames, path)
-    chosen = range(len(names)) if camera is None else [_select(names, camera, path)]
     canvas = DEFAULT_SIZE if size is None else size
     K = intrinsics_from_fov(canvas, DEFAULT_HFOV if hfov is None else hfov)
     indices = [index for index, _, _ in frames]
     meta: dict[str, Any] = {} if indices == list(range(len(indices))) else {"frame_indices": indices}
     cams = {}
-    for c in chosen:
-        try:
-            cams[names[c]] = CameraPath(c2w=unreal_to_opencv(ue[:, c]), K=K, size=canvas,
-                                        fps=DEFAULT_FPS if fps is None else fps, metric=True,
-                                        meta={**meta, "camera": names[c]})
-        except ValidationError as exc:
-            where = exc.field.replace("c2w", "frame")
-            raise FormatError(path, NAME, f"invalid camera {names[c]}: {where} (from 0)",
-                              expected=exc.expected, found=exc.found) from exc
-    if camera is not None:
-        return cams[names[chosen[0]]]
-    return CameraSet(cameras=cams, meta=meta)
+    for c, name in enumerate(names):
+        with file_fields(path, NAME, lambda f, name=name: f"invalid camera {name}: {f.replace('c2w', 'frame')} "
+                                                          "(from 0)"):
+            cams[name] = CameraPath(c2w=unreal_to_opencv(ue[:, c]), K=K, size=canvas,
+                                    fps=DEFAULT_FPS if fps is None else fps, metric=True,
+                                    meta={**meta, "camera": name})
+    rig = CameraSet(cameras=cams, meta=meta)
+    if camera is None:
+        return rig
+    with file_fields(path, NAME, lambda _: "unknown camera"):
+        return rig.get(camera.strip() if isinstance(camera, str) else camera)
 
 
 def _cameras(obj: CameraSet | CameraPath) -> dict[str, CameraPath]:

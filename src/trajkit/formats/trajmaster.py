@@ -47,12 +47,13 @@ from typing import Any
 
 import numpy as np
 
+from ..core._validate import check_size
 from ..core.camera import ROTATION_ATOL, CameraPath, intrinsics_matrix
 from ..core.conventions import opencv_to_unreal, unreal_to_opencv
 from ..core.entities import EntityPaths
 from ..core.errors import FormatError, TrajkitError, ValidationError
 from ..core.rotations import is_rotation_matrix
-from ._io import atomic_write_text, dump_json, read_json, read_text, require
+from ._io import atomic_write_text, dump_json, file_fields, read_json, read_text, require
 from .documents import CameraSet, LocationData, PromptList, TrajMasterCase, TrajMasterTestSets
 from .registry import Format, register
 from .unreal import format_fmatrix, parse_fmatrix
@@ -112,7 +113,7 @@ def rig_intrinsics(size: tuple[int, int] = DEFAULT_SIZE) -> np.ndarray:
 
     ``fx = fy = 35·W/23.76`` (square pixels), principal point at ``(W/2, H/2)``.
     """
-    w, h = _size(size)
+    w, h = check_size(size, "trajmaster")  # type: ignore[misc]
     f = LENS_MM * w / SENSOR_WIDTH_MM
     return intrinsics_matrix(f, f, w / 2.0, h / 2.0)
 
@@ -154,20 +155,6 @@ def _check_sampling(start: int, num_frames: int, stride: float) -> None:
         raise ValidationError("num_frames", "a positive integer", repr(num_frames), where=where)
     if not (math.isfinite(stride) and stride > 0):
         raise ValidationError("stride", "a positive number", repr(stride), where=where)
-
-
-def _size(size: Any) -> tuple[int, int]:
-    """``(W, H)`` from a pair or a ``"WxH"`` string."""
-    if isinstance(size, str):
-        size = size.lower().replace("×", "x").split("x")
-    try:
-        w, h = size
-        wi, hi = int(w), int(h)
-    except (TypeError, ValueError) as exc:
-        raise ValidationError("size", "(width, height) in pixels", repr(size), where="trajmaster") from exc
-    if wi != float(w) or hi != float(h) or wi <= 0 or hi <= 0:
-        raise ValidationError("size", "two positive integers (width, height)", repr(size), where="trajmaster")
-    return wi, hi
 
 
 def _search_dirs(path: Path) -> list[Path]:
@@ -338,7 +325,7 @@ def read_rig(path: str | Path, size: tuple[int, int] = DEFAULT_SIZE) -> CameraSe
     _check_rotations(M, path, _RIG, lambda i: f"camera {names[i]!r}")
     c2w = unreal_to_opencv(M)
     K = rig_intrinsics(size)
-    wh = _size(size)
+    wh = check_size(size, "trajmaster")
     cams = {n: CameraPath(c2w=c2w[i][None], K=K, size=wh, fps=FPS, metric=True,
                           meta={"name": n, "lens_mm": LENS_MM, "source": str(path)})
             for i, n in enumerate(names)}
@@ -535,11 +522,8 @@ def _resolve_camera(path: Path, rig: str | Path | None, camera: int | str | None
 
 
 def _pick(rig: CameraSet, choice: int | str, path: Path, fmt: str) -> CameraPath:
-    try:
+    with file_fields(path, fmt, lambda _: f"camera hint {choice!r} names no rig camera"):
         return rig.get(choice)
-    except ValidationError:
-        raise FormatError(path, fmt, f"camera hint {choice!r} names no rig camera",
-                          expected=f"a number 1..{len(rig.names)} or one of {rig.names}") from None
 
 
 def _resolve_prompts(path: Path, indices: list[int], character_info: str | Path | None,

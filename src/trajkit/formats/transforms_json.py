@@ -45,8 +45,8 @@ import numpy as np
 
 from ..core.camera import CameraPath, intrinsics_matrix
 from ..core.conventions import opencv_to_opengl, opengl_to_opencv
-from ..core.errors import FormatError, UnsupportedError, ValidationError, describe_value
-from ._io import atomic_write_text, dump_json, number_array, read_json, require
+from ..core.errors import FormatError, UnsupportedError, describe_value
+from ._io import atomic_write_text, dump_json, file_fields, number_array, read_json, require
 from .registry import Format, register
 
 GENDOP = "gendop-json"
@@ -122,12 +122,9 @@ def _gl_poses(frames: list[dict[str, Any]], path: Path, fmt: str) -> np.ndarray:
 
 def _camera(path: Path, fmt: str, **fields: Any) -> CameraPath:
     """Build the path, reporting a broken pose or intrinsics as a :class:`FormatError` on the file."""
-    try:
+    with file_fields(path, fmt, lambda f: "invalid camera at " + re.sub(r"^c2w\[(\d+)\]$",
+                                                                         r"frames[\1].transform_matrix", f)):
         return CameraPath(**fields)
-    except ValidationError as exc:
-        where = re.sub(r"^c2w\[(\d+)\]$", r"frames[\1].transform_matrix", exc.field)
-        raise FormatError(path, fmt, f"invalid camera at {where}", expected=exc.expected,
-                          found=exc.found) from exc
 
 
 def _k_values(K: np.ndarray) -> dict[str, float]:
