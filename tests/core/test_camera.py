@@ -91,3 +91,13 @@ def test_entities_in_camera_and_validation() -> None:
         EntityPaths(poses=poses, prompts=["a", "b"], fps=8, camera=pan(frames=3, fps=8))
     r = ent.resample(9)
     assert r.num_frames == 9 and r.fps == pytest.approx(16.0) and r.camera is not None
+
+
+def test_static_camera_projects_moving_points() -> None:
+    cam = CameraPath(c2w=np.eye(4), K=K, size=(640, 480), fps=8)
+    pts = np.array([[[0.0, 0.0, 2.0]], [[1.0, 0.0, 2.0]], [[0.0, 0.0, -1.0]]])  # (T=3, P=1, 3)
+    uv, depth = cam.project(pts)
+    np.testing.assert_allclose(uv[:2, 0], [[320, 240], [570, 240]])
+    assert cam.in_view(uv, depth).ravel().tolist() == [True, False, False]  # out of canvas, then behind
+    with pytest.raises(ValidationError):
+        pan(frames=2).project(pts)

@@ -94,7 +94,7 @@ def _zbuffer_visible(camera: CameraPath, scene: np.ndarray, uv: np.ndarray, dept
     visible = np.ones(depth.shape, dtype=bool)
     for t in range(camera.num_frames):
         u, v, z = s_uv[t, :, 0], s_uv[t, :, 1], s_z[t]
-        ok = (z > 1e-6) & (u >= 0) & (u < w) & (v >= 0) & (v < h)
+        ok = camera.in_view(s_uv[t], z, 1e-6)
         buf = np.full(gh * gw, np.inf)
         np.minimum.at(buf, (v[ok] * gh / h).astype(int) * gw + (u[ok] * gw / w).astype(int), z[ok])
         padded = np.pad(buf.reshape(gh, gw), 1, constant_values=np.inf)
@@ -146,8 +146,7 @@ def camera_to_tracks(
     cam_pts = _rays(K0, pts) * z[:, None]
     world = cam_pts @ camera.c2w[0, :3, :3].T + camera.c2w[0, :3, 3]
     uv, zt = camera.project(world)
-    w, h = size
-    visible = (zt > near) & (uv[..., 0] >= 0) & (uv[..., 0] < w) & (uv[..., 1] >= 0) & (uv[..., 1] < h)
+    visible = camera.in_view(uv, zt, near)
     if depth is not None and camera.num_frames > 1:
         step = max(1, int(np.ceil(max(depth.shape) / 160)))
         sub = grid_points_from_depth(depth, size, step)

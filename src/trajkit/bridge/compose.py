@@ -49,8 +49,7 @@ def add_camera_motion(tracks: Tracks, camera: CameraPath, *, depth: np.ndarray |
     cam0 = (homo @ K0inv.T) * z[None, :, None]  # (T, N, 3) in the first camera's frame
     world = cam0 @ camera.c2w[0, :3, :3].T + camera.c2w[0, :3, 3]
     uv, zt = camera.project(world)
-    w, h = camera.size
-    inside = (zt > near) & (uv[..., 0] >= 0) & (uv[..., 0] < w) & (uv[..., 1] >= 0) & (uv[..., 1] < h)
+    inside = camera.in_view(uv, zt, near)
     xy = np.clip(np.where(zt[..., None] > near, uv, tracks.xy), -1e6, 1e6)
     return Tracks(xy=xy, visible=vis & inside, size=camera.size, fps=camera.fps,
                   meta={**tracks.meta, "bridge": "add_camera_motion"})

@@ -47,12 +47,8 @@ def entities_to_tracks(entities: EntityPaths, camera: CameraPath | None = None, 
     if cam.num_frames not in (1, entities.num_frames):
         raise ValidationError("camera", f"1 or {entities.num_frames} frames", f"{cam.num_frames}",
                               where="entities_to_tracks")
-    if cam.num_frames == 1 and entities.num_frames > 1:
-        cam = CameraPath.static(cam.c2w[0], cam.Ks[0], cam.size, frames=entities.num_frames, fps=entities.fps)
-    pts = entity_points(entities, footprint, radius, ground)
-    uv, depth = cam.project(pts)
-    w, h = cam.size
-    visible = (depth > near) & (uv[..., 0] >= 0) & (uv[..., 0] < w) & (uv[..., 1] >= 0) & (uv[..., 1] < h)
+    uv, depth = cam.project(entity_points(entities, footprint, radius, ground))
+    visible = cam.in_view(uv, depth, near)
     xy = np.clip(np.where(depth[..., None] > near, uv, 0.0), -1e6, 1e6)
     return Tracks(xy=xy, visible=visible, size=cam.size, fps=entities.fps,
                   meta={"bridge": "entities_to_tracks", "points_per_entity": 1 + footprint,

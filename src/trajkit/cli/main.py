@@ -22,6 +22,7 @@ from .. import __version__
 from ..core.camera import CameraPath
 from ..core.entities import EntityPaths
 from ..core.errors import TrajkitError
+from ..core.retime import fit_timeline
 from ..core.tracks import Tracks
 from ..formats import documents as docs
 from ..formats.registry import Format, detect, format_for_save, formats, get_format, load, save
@@ -174,16 +175,6 @@ def _retime(obj: Any, frames: int | None, fps: float | None, method: str) -> Any
         return obj.resample(n, fps)
     _fail(f"a {type(obj).__name__} cannot be resampled")
     return obj
-
-
-def fit_timeline(obj: Any, frames: int, fps: float, method: str = "linear") -> Any:
-    """Map a control's whole motion onto ``frames`` frames played at ``fps`` (stretching time if needed).
-
-    This is what fixed-timeline formats expect (ATI: the full track always spans 121 frames at 24 fps).
-    """
-    if isinstance(obj, Tracks):
-        return obj.resample(frames, method=method).replace(fps=fps)  # type: ignore[arg-type]
-    return obj.resample(frames).replace(fps=fps)
 
 
 def save_for_target(obj: Any, output: Path, to: str | None) -> tuple[Any, Format]:

@@ -239,13 +239,15 @@ class CameraPath:
     def project(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Project world points ``(P, 3)`` (or per-frame ``(T, P, 3)``) into every frame.
 
-        Returns ``(uv, depth)``: pixel positions ``(T, P, 2)`` and camera-space z ``(T, P)``. Points with
-        ``depth <= 0`` are behind the camera; their ``uv`` is meaningless (NaN-free but unbounded).
+        A one-frame (static) camera projects per-frame points of any length T. Returns ``(uv, depth)``:
+        pixel positions ``(T, P, 2)`` and camera-space z ``(T, P)``. Points with ``depth <= 0`` are behind
+        the camera; their ``uv`` is meaningless (NaN-free but unbounded).
         """
         pts = np.asarray(points, dtype=np.float64)
         if pts.ndim == 2:
             pts = np.broadcast_to(pts, (self.num_frames,) + pts.shape)
-        if pts.ndim != 3 or pts.shape[-1] != 3 or pts.shape[0] != self.num_frames:
+        static = self.num_frames == 1
+        if pts.ndim != 3 or pts.shape[-1] != 3 or not (static or pts.shape[0] == self.num_frames):
             raise ValidationError("points", f"(P, 3) or ({self.num_frames}, P, 3)", f"shape {np.shape(points)}",
                                   where="CameraPath.project")
         w2c = self.w2c
@@ -255,3 +257,8 @@ class CameraPath:
         pix = cam @ np.swapaxes(self.Ks, -1, -2)
         uv = pix[..., :2] / safe[..., None]
         return uv, depth
+
+    def in_view(self, uv: np.ndarray, depth: np.ndarray, near: float = 1e-3) -> np.ndarray:
+        """Bool mask of projected points (from :meth:`project`) in front of the camera and inside the canvas."""
+        w, h = self.size
+        return (depth > near) & (uv[..., 0] >= 0) & (uv[..., 0] < w) & (uv[..., 1] >= 0) & (uv[..., 1] < h)

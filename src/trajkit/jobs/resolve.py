@@ -26,6 +26,7 @@ from ..core.ati import ati_video_size
 from ..core.camera import CameraPath
 from ..core.entities import EntityPaths
 from ..core.errors import TrajkitError
+from ..core.retime import fit_timeline
 from ..core.tracks import Tracks
 from ..formats.registry import detect, load
 from .spec import JobSpec
@@ -76,13 +77,6 @@ def resize_image(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return cv2.resize(image, size, interpolation=cv2.INTER_CUBIC)
 
 
-def fit_tracks(tracks: Tracks, frames: int, fps: float, method: str) -> Tracks:
-    """Map the whole track onto ``frames`` frames played at ``fps``."""
-    if tracks.num_frames == frames:
-        return tracks.replace(fps=fps)
-    return tracks.resample(frames, method=method).replace(fps=fps)  # type: ignore[arg-type]
-
-
 def _resolve_tracks(spec: JobSpec, base: Path, image_size: tuple[int, int] | None, size: tuple[int, int],
                     notes: list[str]) -> Tracks | None:
     if spec.tracks is None:
@@ -110,7 +104,7 @@ def _resolve_tracks(spec: JobSpec, base: Path, image_size: tuple[int, int] | Non
     if tracks.num_frames != spec.frames or tracks.fps != spec.fps:
         notes.append(f"tracks {tracks.num_frames} @ {tracks.fps:g} fps → {spec.frames} @ {spec.fps:g} fps "
                      f"({method} rule, whole motion kept)")
-    return fit_tracks(tracks, spec.frames, spec.fps, method)
+    return fit_timeline(tracks, spec.frames, spec.fps, method)  # type: ignore[arg-type]
 
 
 def _inline_tracks(inline: Any, canvas: tuple[int, int]) -> Tracks:
@@ -163,8 +157,7 @@ def _resolve_camera(spec: JobSpec, base: Path, size: tuple[int, int], notes: lis
         camera = camera.rescale(size)
     if camera.num_frames != spec.frames:
         notes.append(f"camera {camera.num_frames} @ {camera.fps:g} fps → {spec.frames} @ {spec.fps:g} fps")
-        camera = camera.resample(spec.frames)
-    return camera.replace(fps=spec.fps)
+    return fit_timeline(camera, spec.frames, spec.fps)
 
 
 def _resolve_entities(spec: JobSpec, base: Path, size: tuple[int, int], notes: list[str]) -> tuple[
