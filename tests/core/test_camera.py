@@ -95,9 +95,9 @@ def test_entities_in_camera_and_validation() -> None:
 
 def test_static_camera_projects_moving_points() -> None:
     cam = CameraPath(c2w=np.eye(4), K=K, size=(640, 480), fps=8)
-    pts = np.array([[[0.0, 0.0, 2.0]], [[1.0, 0.0, 2.0]], [[0.0, 0.0, -1.0]]])  # (T=3, P=1, 3)
+    pts = np.array([[[0.0, 0.0, 2.0]], [[1.5, 0.0, 2.0]], [[0.0, 0.0, -1.0]]])  # (T=3, P=1, 3)
     uv, depth = cam.project(pts)
-    np.testing.assert_allclose(uv[:2, 0], [[320, 240], [570, 240]])
+    np.testing.assert_allclose(uv[:2, 0], [[320, 240], [695, 240]])
     assert cam.in_view(uv, depth).ravel().tolist() == [True, False, False]  # out of canvas, then behind
     with pytest.raises(ValidationError):
         pan(frames=2).project(pts)
