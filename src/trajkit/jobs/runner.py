@@ -14,7 +14,6 @@ versions, timings) and ``report.html``.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import platform
 import shutil
@@ -183,8 +182,3 @@ def summary(results: list[JobResult]) -> dict[str, Any]:
             "failed": sum(r.status == "failed" for r in results),
             "jobs": [{"name": r.name, "status": r.status, "folder": None if r.folder is None else str(r.folder),
                       "error": r.error, "seconds": round(r.seconds, 2)} for r in results]}
-
-
-def read_record(folder: Path) -> dict[str, Any]:
-    """The ``job.json`` of a finished job folder."""
-    return json.loads((folder / "job.json").read_text(encoding="utf-8"))
