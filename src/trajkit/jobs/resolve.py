@@ -65,7 +65,7 @@ def load_image(path: Path) -> np.ndarray:
         with Image.open(path) as im:
             return np.asarray(im.convert("RGB"))
     except (UnidentifiedImageError, OSError, ValueError) as exc:
-        raise TrajkitError(f"field 'image': {path} is not a readable image ({exc})") from exc
+        raise TrajkitError(f"{path} is not a readable image ({exc})") from exc
 
 
 def resize_image(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -211,7 +211,10 @@ def resolve_job(spec: JobSpec, base: Path, index: int = 0, backend: str | None =
     image_path = resolve_path(spec.image, base, "image") if spec.image else None
     if image_path is None and backend_name == "preview":
         raise TrajkitError("field 'image': the preview backend animates an image; give one")
-    original = load_image(image_path) if image_path else None
+    try:
+        original = load_image(image_path) if image_path else None
+    except TrajkitError as exc:
+        raise TrajkitError(f"field 'image': {exc}") from exc
     image_size = None if original is None else (original.shape[1], original.shape[0])
     size = tuple(spec.size) if spec.size != "auto" else (ati_video_size(image_size) if image_size else (832, 480))
     if original is not None and image_size != size:
