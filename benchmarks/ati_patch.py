@@ -115,12 +115,13 @@ def main() -> None:
           f"{'max |diff|':>11}")
     for n in args.tracks:
         tracks, y = inputs(n, args.device)
-        ours_t, ours_m, ours = measure(lambda: motion_patch(tracks, y), args.device, args.repeat, "ours", n)
+        ours_t, ours_m, ours = measure(lambda tracks=tracks, y=y: motion_patch(tracks, y), args.device, args.repeat,
+                                       "ours", n)
         if n > args.skip_dense_above:
             print(f"{n:>6} {'-':>9} {ours_t:>9.3f} {'-':>7} {'-':>10} {ours_m:>9.1f}")
             continue
-        dense_t, dense_m, dense = measure(lambda: motion_patch_dense(tracks, y), args.device, args.repeat,
-                                             "dense", n)
+        dense_t, dense_m, dense = measure(lambda tracks=tracks, y=y: motion_patch_dense(tracks, y), args.device,
+                                          args.repeat, "dense", n)
         diff = (ours - dense).abs().max().item()
         print(f"{n:>6} {dense_t:>9.3f} {ours_t:>9.3f} {dense_t / ours_t:>7.1f} {dense_m:>10.1f} {ours_m:>9.1f} "
               f"{dense_m / max(ours_m, 1e-3):>8.1f} {diff:>11.2e}")

@@ -32,7 +32,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
-import torch.nn.functional as F
+from torch.nn import functional
 
 from ..core.errors import ValidationError
 
@@ -57,7 +57,8 @@ def latent_frames(frames: int) -> int:
     return (frames - 1) // FRAMES_PER_LATENT + 1
 
 
-def _as_batch(tracks: torch.Tensor | Sequence[torch.Tensor], y: torch.Tensor) -> tuple[list[torch.Tensor], torch.Tensor, bool]:
+def _as_batch(tracks: torch.Tensor | Sequence[torch.Tensor],
+              y: torch.Tensor) -> tuple[list[torch.Tensor], torch.Tensor, bool]:
     """Validate shapes; return per-item tracks ``(L, N, 4)``, ``y`` as ``(B, 20, T, H, W)`` and whether
     the caller gave an unbatched ``y``."""
     if not isinstance(y, torch.Tensor) or y.ndim not in (4, 5):
@@ -123,7 +124,8 @@ class _Blocks:
         self.P = (pb * vb).sum(dim=1) / (Vsum + BLOCK_EPS)
         self.V = Vsum.clamp(0, 1)[..., 0]
         grid = p_n[0].reshape(1, 1, N, 2)
-        sampled = F.grid_sample(y0[None].float(), grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+        sampled = functional.grid_sample(y0[None].float(), grid, mode="bilinear", padding_mode="zeros",
+                                         align_corners=False)
         self.features = sampled[0, :, 0, :].T.contiguous()
         self.xs = torch.linspace(-W / S, W / S, W, dtype=torch.float32, device=dev)
         self.ys = torch.linspace(-H / S, H / S, H, dtype=torch.float32, device=dev)
@@ -167,7 +169,7 @@ def motion_patch(tracks: torch.Tensor | Sequence[torch.Tensor], y: torch.Tensor,
     _check_options(temperature, topk)
     items, yb, single = _as_batch(tracks, y)
     outs = []
-    for tr, yi in zip(items, yb):
+    for tr, yi in zip(items, yb, strict=True):
         outs.append(_patch_bounded(tr, yi, temperature, int(topk), chunk_bytes, training, tail_dropout, generator))
     out = torch.stack(outs).to(y.dtype)
     return out[0] if single and len(items) == 1 else out
@@ -221,7 +223,7 @@ def motion_patch_dense(tracks: torch.Tensor, y: torch.Tensor, *, temperature: fl
     _check_options(temperature, topk)
     items, yb, _ = _as_batch(tracks, y)
     y = yb[0]
-    T, H, W = y.shape[1:]
+    H, W = y.shape[2:]
     b = _Blocks(items[0], y[MASK_CHANNELS:, 0], H, W, training=False, tail_dropout=0.0, generator=None)
     grid = torch.stack(torch.meshgrid(b.ys, b.xs, indexing="ij")[::-1], dim=-1)  # (H, W, 2) = (x, y)
     diff = b.P[:, None, None, :, :] - grid[None, :, :, None, :]
