@@ -1,9 +1,11 @@
-"""Generation backends: ``preview`` (CPU animatic, default); ``wan_ati`` and ``cogvideox_trajmaster`` follow."""
+"""Generation backends: ``preview`` (CPU animatic, default), ``wan-ati`` (Wan2.1 I2V + ATI); ``cogvideox_trajmaster``
+follows. Backend modules import torch/diffusers only when they render."""
 
 from .base import Backend, GeneratedVideo, GenerationRequest, Progress, no_progress
 from .preview import PreviewBackend
+from .wan_ati import WanAtiBackend
 
-BACKENDS: dict[str, type] = {"preview": PreviewBackend}
+BACKENDS: dict[str, type] = {"preview": PreviewBackend, "wan-ati": WanAtiBackend}
 
 
 def get_backend(name: str) -> Backend:
@@ -16,4 +18,4 @@ def get_backend(name: str) -> Backend:
 
 
 __all__ = ["BACKENDS", "Backend", "GeneratedVideo", "GenerationRequest", "PreviewBackend", "Progress",
-           "get_backend", "no_progress"]
+           "WanAtiBackend", "get_backend", "no_progress"]

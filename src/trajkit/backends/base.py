@@ -29,7 +29,8 @@ def no_progress(done: int, total: int) -> None:
 class GenerationRequest:
     """One video to generate.
 
-    ``image``: ``(H, W, 3)`` uint8 RGB first frame (image-to-video backends), already at ``size``.
+    ``image``: ``(H, W, 3)`` uint8 RGB first frame (image-to-video backends), already at ``size``;
+    ``source_image``: the same image before resizing (ATI feeds it to CLIP and normalises tracks by its size).
     ``tracks``: point tracks on the ``size`` canvas with ``frames`` frames at ``fps``; ``camera`` and
     ``entities`` are passed too when the job had them (a backend that only reads tracks gets them bridged).
     """
@@ -38,6 +39,7 @@ class GenerationRequest:
     frames: int
     fps: float
     image: np.ndarray | None = None
+    source_image: np.ndarray | None = None
     prompt: str = ""
     tracks: Tracks | None = None
     camera: CameraPath | None = None

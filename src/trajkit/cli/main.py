@@ -655,13 +655,15 @@ def viz_entities(
 
 
 # ---------------------------------------------------------------------------- generate / demo
-def _run_job_file(job_file: Path, out_dir: Path, backend: str | None, as_json: bool, quiet: bool) -> None:
+def _run_job_file(job_file: Path, out_dir: Path, backend: str | None, as_json: bool, quiet: bool,
+                  overrides: dict[str, Any] | None = None, options: dict[str, Any] | None = None) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from ..jobs import load_jobs, run_jobs, summary
+    from ..jobs.spec import override_jobs
 
     try:
-        specs = load_jobs(job_file)
+        specs = override_jobs(load_jobs(job_file), overrides or {}, options or {})
         bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                        console=err, disable=quiet or as_json)
         tasks: dict[str, Any] = {}
@@ -693,11 +695,52 @@ def _run_job_file(job_file: Path, out_dir: Path, backend: str | None, as_json: b
         raise typer.Exit(1)
 
 
+def _parse_set(items: list[str]) -> dict[str, Any]:
+    """``KEY=VALUE`` pairs; values are read as YAML (numbers, booleans, lists) and otherwise kept as text."""
+    import yaml
+
+    options: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            _fail(f"--set expects KEY=VALUE, got {item!r}")
+        try:
+            options[key.strip()] = yaml.safe_load(value)
+        except yaml.YAMLError:
+            options[key.strip()] = value
+    return options
+
+
 @app.command()
 def generate(
     job_file: Path = typer.Argument(..., help="Job file (YAML/JSON: one job, a list, or ATI's test.yaml)."),
     output: Path = typer.Option(Path("outputs"), "--output", "-o", help="Folder for the job folders."),
-    backend: str | None = typer.Option(None, "--backend", help="Override the jobs' backend (e.g. preview)."),
+    backend: str | None = typer.Option(None, "--backend", help="Override the jobs' backend: preview or wan-ati."),
+    frames: int | None = typer.Option(None, "--frames", help="Override frames per video (Wan: 4k+1, default 81)."),
+    fps: float | None = typer.Option(None, "--fps", help="Override the output frame rate."),
+    size: str | None = typer.Option(None, "--size", help="Override the size: WIDTHxHEIGHT or 'auto' (ATI's rule)."),
+    seed: int | None = typer.Option(None, "--seed", help="Override the seed."),
+    base: str | None = typer.Option(None, "--base", help="[wan-ati] Wan2.1 I2V diffusers folder or HF repo id.",
+                                    rich_help_panel="Model (wan-ati)"),
+    transformer: str | None = typer.Option(None, "--transformer", rich_help_panel="Model (wan-ati)",
+                                           help="[wan-ati] ATI transformer .safetensors file or folder."),
+    download: bool = typer.Option(False, "--download", rich_help_panel="Model (wan-ati)",
+                                  help="[wan-ati] Allow downloading a missing base from the Hugging Face Hub."),
+    steps: int | None = typer.Option(None, "--steps", help="[wan-ati] Denoising steps (40).",
+                                     rich_help_panel="Model (wan-ati)"),
+    guidance: float | None = typer.Option(None, "--guidance", help="[wan-ati] CFG scale (5.0).",
+                                          rich_help_panel="Model (wan-ati)"),
+    window: str | None = typer.Option(None, "--window", rich_help_panel="Model (wan-ati)",
+                                      help="[wan-ati] START,END fractions of the steps that use the tracks (0,1)."),
+    dtype: str | None = typer.Option(None, "--dtype", help="[wan-ati] auto, bf16, fp16 or fp32.",
+                                     rich_help_panel="Memory (wan-ati)"),
+    device: str | None = typer.Option(None, "--device", help="[wan-ati] auto, cuda, cuda:1, cpu …",
+                                      rich_help_panel="Memory (wan-ati)"),
+    offload: str | None = typer.Option(None, "--offload", rich_help_panel="Memory (wan-ati)",
+                                       help="[wan-ati] none, model, group or sequential CPU offloading."),
+    vae_tiling: bool = typer.Option(False, "--vae-tiling", help="[wan-ati] Tiled VAE encode/decode.",
+                                    rich_help_panel="Memory (wan-ati)"),
+    set_options: list[str] = typer.Option([], "--set", help="Any backend option as KEY=VALUE (repeatable)."),
     as_json: bool = typer.Option(False, "--json", help="Print the run summary as JSON."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or messages."),
 ) -> None:
@@ -705,14 +748,45 @@ def generate(
 
     Finished jobs are skipped (delete a folder to render it again); a failing job is recorded in
     OUT/NAME.failed.json and the others continue. Inputs are checked before any rendering starts.
+    Flags override every job's own values.
+
+    Backends: preview (CPU animatic, default) and wan-ati (Wan2.1-I2V-14B + ATI's motion patch; needs the
+    weights on disk, see `trajkit generate --help` and the README's "Wan + ATI" section). Nothing is
+    downloaded unless you pass --download.
 
     Examples:
 
         trajkit generate ../shared/data/ati/test.yaml --backend preview
 
-        trajkit generate my_job.yaml -o renders
+        trajkit generate ../shared/data/ati/test.yaml --backend wan-ati --base models/wan21-i2v-480p
+        --transformer models/ati --offload model
+
+        trajkit generate my_job.yaml -o renders --backend wan-ati --window 0,0.6 --set topk=3
     """
-    _run_job_file(job_file, output, backend, as_json, quiet)
+    overrides: dict[str, Any] = {}
+    if frames is not None:
+        overrides["frames"] = frames
+    if fps is not None:
+        overrides["fps"] = fps
+    if size is not None:
+        overrides["size"] = "auto" if size == "auto" else parse_size(size, "--size")
+    if seed is not None:
+        overrides["seed"] = seed
+    options = _parse_set(set_options)
+    if window is not None:
+        try:
+            options["window"] = [float(v) for v in window.split(",")]
+        except ValueError:
+            _fail(f"--window expects START,END fractions, e.g. 0,0.5; got {window!r}")
+    for key, value in (("base", base), ("transformer", transformer), ("steps", steps), ("guidance", guidance),
+                       ("dtype", dtype), ("device", device), ("offload", offload)):
+        if value is not None:
+            options[key] = value
+    if download:
+        options["download"] = True
+    if vae_tiling:
+        options["vae_tiling"] = True
+    _run_job_file(job_file, output, backend, as_json, quiet, overrides, options)
 
 
 @app.command()

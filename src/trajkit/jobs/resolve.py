@@ -243,8 +243,11 @@ def resolve_job(spec: JobSpec, base: Path, index: int = 0, backend: str | None =
     all_tracks = Tracks.concatenate(parts) if parts else None
     image = None if original is None else resize_image(original, size)  # type: ignore[arg-type]
     name = spec.name or f"{index:03d}_{image_path.stem if image_path else 'job'}"
-    request = GenerationRequest(size=size, frames=spec.frames, fps=spec.fps, image=image, prompt=spec.prompt,  # type: ignore[arg-type]
-                                tracks=all_tracks, camera=camera, entities=entities, seed=spec.seed,
-                                options=dict(spec.options))
+    request = GenerationRequest(size=size, frames=spec.frames, fps=spec.fps, image=image,  # type: ignore[arg-type]
+                                source_image=original, prompt=spec.prompt, tracks=all_tracks, camera=camera,
+                                entities=entities, seed=spec.seed, options=dict(spec.options))
+    check = getattr(BACKENDS[backend_name], "check_request", None)
+    if check is not None:
+        check(request)
     return ResolvedJob(name=name, spec=spec.model_copy(update={"backend": backend_name}), request=request,
                        image_path=image_path, notes=notes)

@@ -163,6 +163,25 @@ def parse_jobs(doc: Any, where: str = "job file") -> list[JobSpec]:
     return specs
 
 
+def override_jobs(specs: list[JobSpec], fields: dict[str, Any], options: dict[str, Any]) -> list[JobSpec]:
+    """Jobs with ``fields`` replaced and ``options`` merged over each job's own options (command-line flags)."""
+    if not fields and not options:
+        return specs
+    out = []
+    for k, spec in enumerate(specs):
+        doc = spec.model_dump()
+        doc.update(fields)
+        doc["options"] = {**doc["options"], **options}
+        try:
+            out.append(JobSpec.model_validate(doc))
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            field = ".".join(str(p) for p in first["loc"]) or "(job)"
+            raise TrajkitError(f"job {k}: field '{field}': {first['msg']} (found {str(first.get('input'))[:60]!r})"
+                               ) from exc
+    return out
+
+
 def load_jobs(path: str | Path) -> list[JobSpec]:
     """Read and validate a YAML/JSON job file."""
     import yaml

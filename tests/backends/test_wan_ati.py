@@ -1,0 +1,159 @@
+"""The wan-ati backend end to end on a tiny random Wan2.1 I2V pipeline (offline, CPU)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import save_file
+from typer.testing import CliRunner
+from wan_models import wan_original_state
+
+from trajkit.backends import GenerationRequest, get_backend
+from trajkit.backends.wan_ati import WanAtiBackend, ati_tracks_tensor
+from trajkit.cli.main import app
+from trajkit.control.ati import motion_patch
+from trajkit.core.errors import TrajkitError
+from trajkit.core.tracks import Tracks
+
+SIZE = (32, 32)
+FRAMES = 9
+
+
+def source_image() -> np.ndarray:
+    rng = np.random.default_rng(0)
+    return (rng.random((48, 64, 3)) * 255).astype(np.uint8)  # original 64×48, rendered at 32×32
+
+
+def tracks_on(size: tuple[int, int]) -> Tracks:
+    t = np.linspace(0, 1, FRAMES)[:, None]
+    w, h = size
+    xy = np.stack([np.stack([w * (0.3 + 0.4 * t[:, 0]), h * 0.5 + 0 * t[:, 0]], -1),
+                   np.stack([w * 0.7 + 0 * t[:, 0], h * (0.2 + 0.5 * t[:, 0])], -1),
+                   np.full((FRAMES, 2), [w * 0.2, h * 0.8])], axis=1)
+    return Tracks(xy=xy.astype(np.float32), visible=np.ones((FRAMES, 3), bool), size=size, fps=16.0)
+
+
+def request(base: Path, tracks: Tracks | None, **options: object) -> GenerationRequest:
+    import cv2
+
+    src = source_image()
+    image = cv2.resize(src, SIZE, interpolation=cv2.INTER_CUBIC)
+    return GenerationRequest(size=SIZE, frames=FRAMES, fps=16.0, image=image, source_image=src,
+                             prompt="a fish swims left", tracks=None if tracks is None else tracks.rescale(SIZE),
+                             seed=3, options={"base": str(base), "steps": 2, **options})
+
+
+def record_transformer_inputs(pipe) -> tuple[list[torch.Tensor], object]:
+    """Capture what the transformer's patch embedding actually receives (after every hook)."""
+    seen: list[torch.Tensor] = []
+    handle = pipe.transformer.patch_embedding.register_forward_pre_hook(lambda m, a: seen.append(a[0].clone()))
+    return seen, handle
+
+
+def test_patched_condition_in_both_branches_inside_window(tiny_wan_base: Path) -> None:
+    backend = WanAtiBackend()
+    # A 4×4 latent is far coarser than the σ ≈ 2.4 % of the short side that τ = 220 gives; τ = 5 widens the splat.
+    req = request(tiny_wan_base, tracks_on((64, 48)), window=[0.0, 0.5], temperature=5.0)
+    pipe = backend.pipeline(dict(req.options))
+    seen, handle = record_transformer_inputs(pipe)
+    try:
+        video = backend.generate(req)
+    finally:
+        handle.remove()
+    assert len(seen) == 4  # 2 steps × (conditional, unconditional)
+    plain = seen[2][:, 16:]
+    assert torch.equal(seen[3][:, 16:], plain)  # step 1 is outside [0, 0.5): plain conditioning
+    # diffusers' condition is Wan's original layout: mask 1 on latent frame 0, 0 after (not ComfyUI's 1 − mask).
+    assert torch.equal(plain[:, :4, 0], torch.ones_like(plain[:, :4, 0]))
+    assert torch.equal(plain[:, :4, 1:], torch.zeros_like(plain[:, :4, 1:]))
+    expected = motion_patch(ati_tracks_tensor(req), plain[0], temperature=5.0)
+    for call in (0, 1):  # step 0: conditional and unconditional branch both patched
+        assert torch.allclose(seen[call][0, 16:], expected, atol=1e-6)
+    assert (seen[0][0, 16:20, 1:] > 0.5).any()  # the tracks raised the mask somewhere
+    assert video.frames.shape == (FRAMES, 32, 32, 3) and video.frames.dtype == np.uint8
+    assert video.info["patched_calls"] == 2 and video.info["transformer_calls"] == 4
+
+
+def test_full_window_and_no_cfg(tiny_wan_base: Path) -> None:
+    backend = WanAtiBackend()
+    req = request(tiny_wan_base, tracks_on((64, 48)), guidance=1.0)
+    pipe = backend.pipeline(dict(req.options))
+    seen, handle = record_transformer_inputs(pipe)
+    try:
+        video = backend.generate(req)
+    finally:
+        handle.remove()
+    assert len(seen) == 2 and video.info["patched_calls"] == 2  # CFG off: one call per step, both patched
+
+
+def test_no_tracks_is_the_plain_pipeline(tiny_wan_base: Path) -> None:
+    from PIL import Image
+
+    from trajkit.backends.wan_ati import ATI_NEGATIVE_PROMPT, AtiImageEmbeds
+
+    backend = WanAtiBackend()
+    req = request(tiny_wan_base, None)
+    ours = backend.generate(req).frames
+    pipe = backend.pipeline(dict(req.options))
+    with torch.inference_mode(), AtiImageEmbeds(pipe, req.source_image):  # CLIP sees the original image, as ATI
+        plain = pipe(image=Image.fromarray(req.image), prompt=req.prompt, negative_prompt=ATI_NEGATIVE_PROMPT,
+                     height=32, width=32, num_frames=FRAMES, num_inference_steps=2, guidance_scale=5.0,
+                     max_sequence_length=512, output_type="np",
+                     generator=torch.Generator("cpu").manual_seed(3)).frames[0]
+    np.testing.assert_array_equal(ours, (np.clip(plain, 0, 1) * 255).astype(np.uint8))
+    with_tracks = backend.generate(request(tiny_wan_base, tracks_on((64, 48)), temperature=5.0)).frames
+    assert not np.array_equal(with_tracks, ours)  # and the tracks do change the result
+
+
+def test_ati_normalises_by_the_original_image(tiny_wan_base: Path) -> None:
+    req = request(tiny_wan_base, tracks_on((64, 48)))
+    ati = ati_tracks_tensor(req).numpy()
+    # Track 2 sits at (0.2·64, 0.8·48) of the 64×48 original: short-edge units (x − 32)/24, (y − 24)/24.
+    np.testing.assert_allclose(ati[0, 2, 1:3], [(12.8 - 32) / 24, (38.4 - 24) / 24], atol=1e-5)
+
+
+def test_bad_requests_are_named(tiny_wan_base: Path) -> None:
+    backend = get_backend("wan-ati")
+    good = request(tiny_wan_base, None)
+    for change, field in ((dict(frames=10), "frames"), (dict(size=(40, 32)), "size"), (dict(image=None), "image"),
+                          (dict(options={"steps": 0}), "options.steps"),
+                          (dict(options={"window": [0.8, 0.2]}), "options.window"),
+                          (dict(options={"offload": "model", "device": "cpu"}), "options.offload"),
+                          (dict(options={"base": "/nowhere/wan"}), "base model")):
+        bad = GenerationRequest(**{**good.__dict__, **change})
+        with pytest.raises(TrajkitError, match=field.replace(".", r"\.")):
+            backend.generate(bad)
+
+
+def test_cli_runs_ati_yaml_with_wan_ati(tiny_wan_base: Path, tmp_path: Path) -> None:
+    """A job list in ATI's own test.yaml shape, an ATI transformer file in Wan's layout, outputs and overlays."""
+    import cv2
+
+    images, tracks_dir = tmp_path / "images", tmp_path / "tracks"
+    images.mkdir()
+    tracks_dir.mkdir()
+    cv2.imwrite(str(images / "still.png"), source_image()[..., ::-1])
+    from trajkit.formats import save
+
+    save(tracks_on((64, 48)).replace(fps=16.0), tracks_dir / "still.json")
+    (tmp_path / "test.yaml").write_text("- image: images/still.png\n  text: a fish swims\n  track: tracks/still.json\n")
+    weights = tmp_path / "ati.safetensors"
+    save_file(wan_original_state(), str(weights))
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["generate", str(tmp_path / "test.yaml"), "--backend", "wan-ati", "--base",
+                                      str(tiny_wan_base), "--transformer", str(weights), "--steps", "2",
+                                      "--frames", "9", "--size", "32x32", "-o", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    folder = out / "000_still"
+    for name in ("video.mp4", "overlay.mp4", "input.jpg", "job.json", "report.html", "controls/tracks.json"):
+        assert (folder / name).is_file(), name
+    record = json.loads((folder / "job.json").read_text())
+    assert record["resolved"]["backend"] == "wan-ati" and record["spec"]["options"]["steps"] == 2
+    from trajkit.viz.video import read_mp4
+
+    frames, fps = read_mp4(folder / "video.mp4")
+    assert frames.shape == (9, 32, 32, 3) and fps == 16
