@@ -124,6 +124,8 @@ def test_bad_requests_are_named(tiny_wan_base: Path) -> None:
                           (dict(options={"window": [0.8, 0.2]}), "options.window"),
                           (dict(options={"offload": "model", "device": "cpu"}), "options.offload"),
                           (dict(options={"base": "/nowhere/wan"}), "base model")):
+        if "options" in change:
+            change = {"options": {**good.options, **change["options"]}}
         bad = GenerationRequest(**{**good.__dict__, **change})
         with pytest.raises(TrajkitError, match=field.replace(".", r"\.")):
             backend.generate(bad)

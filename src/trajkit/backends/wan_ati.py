@@ -319,8 +319,10 @@ class WanAtiBackend:
 
     @classmethod
     def check_request(cls, request: GenerationRequest) -> None:
-        """Reject a request Wan cannot render before any model is loaded."""
-        WanAtiOptions.parse(dict(request.options))
+        """Reject a request Wan cannot render, or whose weights are not on disk, before any model is loaded."""
+        from .wan_weights import locate_base, transformer_files
+
+        opts = WanAtiOptions.parse(dict(request.options))
         if request.image is None:
             raise TrajkitError("field 'image': wan-ati is image-to-video; give a first frame")
         if (request.frames - 1) % 4 or request.frames < 5:
@@ -328,6 +330,10 @@ class WanAtiBackend:
         w, h = request.size
         if w % 16 or h % 16:
             raise TrajkitError(f"field 'size': Wan needs multiples of 16, not {w}×{h} (use size: auto)")
+        resolve_device_dtype(opts)
+        locate_base(opts.base, download=opts.download, need_transformer=opts.transformer is None)
+        if opts.transformer is not None:
+            transformer_files(opts.transformer)
 
     def pipeline(self, options: dict[str, Any]) -> Any:
         """The (cached) pipeline for these options."""
@@ -369,7 +375,9 @@ class WanAtiBackend:
                 with conditioning:
                     video = pipe(**kwargs).frames[0]
         frames = (np.clip(video, 0.0, 1.0) * 255).astype(np.uint8)  # truncation, as ATI's writer
-        info = {"backend": self.name, "steps": opts.steps, "guidance": opts.guidance, "shift": opts.shift,
+        info = {"backend": self.name, "base": opts.base,
+                "transformer": opts.transformer or "the base's own (plain Wan2.1 unless the base holds ATI's weights)",
+                "steps": opts.steps, "guidance": opts.guidance, "shift": opts.shift,
                 "window": list(opts.window), "temperature": opts.temperature, "topk": opts.topk,
                 "tracks": 0 if tracks is None else int(tracks.shape[1]),
                 "patched_calls": sum(conditioning.patched_calls), "transformer_calls": len(conditioning.patched_calls)}

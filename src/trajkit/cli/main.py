@@ -751,7 +751,7 @@ def generate(
     Flags override every job's own values.
 
     Backends: preview (CPU animatic, default) and wan-ati (Wan2.1-I2V-14B + ATI's motion patch; needs the
-    weights on disk, see `trajkit generate --help` and the README's "Wan + ATI" section). Nothing is
+    weights on disk: the README's "Wan2.1 + ATI" section gives the download commands). Nothing is
     downloaded unless you pass --download.
 
     Examples:
