@@ -159,3 +159,44 @@ def test_cli_runs_ati_yaml_with_wan_ati(tiny_wan_base: Path, tmp_path: Path) -> 
 
     frames, fps = read_mp4(folder / "video.mp4")
     assert frames.shape == (9, 32, 32, 3) and fps == 16
+
+
+def comfy_wan_track_to_video_rows(n_out: int, n_in: int = 121) -> np.ndarray:
+    """ComfyUI WanTrackToVideo's resampling as the spec states it: repeat frames 1..n_in−1 b times, every a-th row."""
+    import math
+
+    g = math.gcd(n_in - 1, n_out - 1)
+    a, b = (n_in - 1) // g, (n_out - 1) // g
+    rows = np.repeat(np.arange(1, n_in), b)
+    return np.concatenate([[0], rows[1::a]])
+
+
+@pytest.mark.parametrize("frames", [81, 49, 121, 241])
+def test_ati_example_job_reaches_the_patch_with_atis_timeline(data_dir: Path, tiny_wan_base: Path,
+                                                              frames: int) -> None:
+    from trajkit.formats import load
+    from trajkit.jobs.resolve import resolve_job
+    from trajkit.jobs.spec import JobSpec
+
+    ati = data_dir / "ati"
+    spec = JobSpec(image="images/fish.jpg", tracks="tracks/fish.pth", frames=frames, backend="wan-ati",
+                   options={"base": str(tiny_wan_base)})
+    job = resolve_job(spec, ati)
+    got = ati_tracks_tensor(job.request).numpy()
+    assert got.shape == (frames, 8, 4)
+    if frames == 81:  # the whole path (rescale to 512×768, back to the original canvas) reproduces ATI's loader
+        ref = np.load(ati / "reference" / "fish_reference.npz")["tracks_processed"]
+        assert np.abs(got[..., 1:] - ref[..., 1:]).max() <= 1e-5
+    raw = load(ati / "tracks" / "fish.pth", image=ati / "images" / "fish.jpg")
+    comfy = comfy_wan_track_to_video_rows(frames)
+    if frames in (121, 241):
+        assert len(comfy) == frames - 1  # ComfyUI drops a frame here; trajkit keeps the whole timeline
+        from trajkit.core.timing import ati_frame_indices
+
+        idx = ati_frame_indices(frames)
+        assert idx[0] == 0 and idx[-1] == 120 and (np.diff(idx) >= 0).all()
+    else:
+        idx = comfy  # 81: ATI's floor(3j/2), which the same rule gives; 49: WanTrackToVideo's
+    np.testing.assert_array_equal(got[..., 3] > 0, raw.visible[idx])
+    expected_x = (raw.xy[idx, :, 0] - raw.size[0] / 2) / min(raw.size) * 2
+    assert np.abs(got[..., 1] - expected_x).max() <= 1e-4
