@@ -262,7 +262,7 @@ def ati_image_embeds(pipe: Any, image: np.ndarray) -> Any:
     side = (int(crop["height"]), int(crop["width"])) if not isinstance(crop, int | float) else (int(crop), int(crop))
     encoder = pipe.image_encoder
     device = next((p.device for p in encoder.parameters() if p.device.type != "meta"), torch.device("cpu"))
-    x = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)[None].float() / 127.5 - 1
+    x = torch.from_numpy(np.array(image, dtype=np.float32)).permute(2, 0, 1)[None] / 127.5 - 1
     x = functional.interpolate(x, size=side, mode="bicubic", align_corners=False)
     mean = torch.tensor(proc.image_mean).view(1, 3, 1, 1)
     std = torch.tensor(proc.image_std).view(1, 3, 1, 1)
