@@ -131,34 +131,52 @@ def test_bad_requests_are_named(tiny_wan_base: Path) -> None:
             backend.generate(bad)
 
 
-def test_cli_runs_ati_yaml_with_wan_ati(tiny_wan_base: Path, tmp_path: Path) -> None:
-    """A job list in ATI's own test.yaml shape, an ATI transformer file in Wan's layout, outputs and overlays."""
-    import cv2
-
-    images, tracks_dir = tmp_path / "images", tmp_path / "tracks"
-    images.mkdir()
-    tracks_dir.mkdir()
-    cv2.imwrite(str(images / "still.png"), source_image()[..., ::-1])
-    from trajkit.formats import save
-
-    save(tracks_on((64, 48)).replace(fps=16.0), tracks_dir / "still.json")
-    (tmp_path / "test.yaml").write_text("- image: images/still.png\n  text: a fish swims\n  track: tracks/still.json\n")
+def test_cli_runs_atis_own_test_yaml(data_dir: Path, tiny_wan_base: Path, tmp_path: Path) -> None:
+    """ATI's examples/test.yaml unchanged, an ATI transformer file in Wan's layout, outputs and overlays."""
     weights = tmp_path / "ati.safetensors"
     save_file(wan_original_state(), str(weights))
     out = tmp_path / "out"
-    result = CliRunner().invoke(app, ["generate", str(tmp_path / "test.yaml"), "--backend", "wan-ati", "--base",
-                                      str(tiny_wan_base), "--transformer", str(weights), "--steps", "2",
-                                      "--frames", "9", "--size", "32x32", "-o", str(out), "--quiet"])
+    result = CliRunner().invoke(app, ["generate", str(data_dir / "ati" / "test.yaml"), "--backend", "wan-ati",
+                                      "--base", str(tiny_wan_base), "--transformer", str(weights), "--steps", "1",
+                                      "--frames", "9", "--size", "48x64", "-o", str(out), "--json"])
     assert result.exit_code == 0, result.output
-    folder = out / "000_still"
-    for name in ("video.mp4", "overlay.mp4", "input.jpg", "job.json", "report.html", "controls/tracks.json"):
-        assert (folder / name).is_file(), name
-    record = json.loads((folder / "job.json").read_text())
-    assert record["resolved"]["backend"] == "wan-ati" and record["spec"]["options"]["steps"] == 2
+    report = json.loads(result.stdout)
+    assert report["done"] == 6 and report["failed"] == 0
     from trajkit.viz.video import read_mp4
 
-    frames, fps = read_mp4(folder / "video.mp4")
-    assert frames.shape == (9, 32, 32, 3) and fps == 16
+    for name in ("000_fish", "003_deco", "005_bear"):
+        folder = out / name
+        for file in ("video.mp4", "overlay.mp4", "input.jpg", "job.json", "report.html", "controls/tracks.json"):
+            assert (folder / file).is_file(), f"{name}/{file}"
+        record = json.loads((folder / "job.json").read_text())
+        assert record["resolved"]["backend"] == "wan-ati" and record["spec"]["options"]["steps"] == 1
+        frames, fps = read_mp4(folder / "video.mp4")
+        assert frames.shape == (9, 64, 48, 3) and fps == 16
+        overlay, _ = read_mp4(folder / "overlay.mp4")
+        assert np.abs(overlay.astype(int) - frames.astype(int)).max() > 50  # tracks drawn on the result
+
+
+def test_vae_tiling_option(tiny_wan_base: Path) -> None:
+    backend = WanAtiBackend()
+    video = backend.generate(request(tiny_wan_base, tracks_on((64, 48)), vae_tiling=True))
+    assert backend.pipeline({"base": str(tiny_wan_base), "steps": 2, "vae_tiling": True}).vae.use_tiling
+    assert video.frames.shape == (FRAMES, 32, 32, 3)
+
+
+def test_base_found_in_the_hugging_face_cache_offline(tiny_wan_base: Path, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    import huggingface_hub.constants
+
+    from trajkit.backends.wan_weights import locate_base
+
+    repo = tmp_path / "hub" / "models--Wan-AI--Wan2.1-I2V-14B-480P-Diffusers"
+    shutil.copytree(tiny_wan_base, repo / "snapshots" / "0123abcd")
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text("0123abcd")
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    assert locate_base("Wan-AI/Wan2.1-I2V-14B-480P-Diffusers") == repo / "snapshots" / "0123abcd"
 
 
 def comfy_wan_track_to_video_rows(n_out: int, n_in: int = 121) -> np.ndarray:
