@@ -636,6 +636,45 @@ def viz_camera(
     out.print(f"[green]wrote[/] {output}")
 
 
+@app.command("tag")
+def tag_camera(
+    camera_file: str = typer.Argument(..., help="Camera path file (any camera format), or example:camera."),
+    camera: str | None = typer.Option(None, "--camera", help="Camera to take from a multi-camera file."),
+    seed: int | None = typer.Option(None, "--seed", help="Vary the caption's phrasing (default: plain wording)."),
+    as_json: bool = typer.Option(False, "--json", help="Print segments and caption as JSON."),
+) -> None:
+    """Tag a camera path with DataDoP's motion classes and write its caption.
+
+    Per step the camera's own motion is classed (27 translations × 7 rotations); a mode filter and
+    short-run removal leave at most 4 segments, exactly as GenDoP's dataset tagger. Thresholds are
+    absolute (DataDoP units, 30 fps): paths at another scale tag differently.
+
+    Example: trajkit tag ../shared/data/gendop/text_rgbd/case1_transforms_cleaning.json
+    """
+    from ..director.captions import caption
+    from ..director.tagging import outline, tag
+
+    try:
+        path = load_typed(camera_file, CameraPath, "one camera path", camera=_camera_hint(camera))
+        segments = tag(path)
+    except TrajkitError as exc:
+        _fail(str(exc))
+    text = caption(segments, seed=seed)
+    if as_json:
+        _print_json({"segments": [{"label": s.label, "name": s.name, "translation": s.translation,
+                                   "rotation": s.rotation, "start": s.start, "end": s.end} for s in segments],
+                     "caption": text, "outline": outline(segments).strip()})
+        return
+    out.print(f"{camera_file}: {path.num_frames} frames → {len(segments)} segments")
+    table = Table()
+    for col in ("steps", "label", "motion"):
+        table.add_column(col)
+    for s in segments:
+        table.add_row(f"{s.start}–{s.end}", str(s.label), s.name)
+    out.print(table)
+    out.print(text)
+
+
 @viz_app.command("entities")
 def viz_entities(
     entities_file: str = typer.Argument(..., help="Entity paths file (360°-Motion JSON or native)."),
