@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import numpy as np
@@ -119,3 +120,21 @@ def test_tora_bad_lines(tmp_path: Path) -> None:
     f.write_text("1,2\n3;4\n")
     with pytest.raises(trajkit.FormatError, match="line 2"):
         trajkit.load(f, format="tora-txt")
+
+
+def test_every_header_bit_flip_of_an_npy_is_a_trajkit_error(data_dir: Path, tmp_path: Path) -> None:
+    # numpy parses .npy headers with ast.literal_eval: a flipped bit can raise SyntaxError or tokenize.TokenError.
+    from trajkit.core.errors import TrajkitError
+    from trajkit.formats import load
+
+    src = (data_dir / "formats" / "wanmove" / "example_tracks.npy").read_bytes()
+    target = tmp_path / "example_tracks.npy"
+    (tmp_path / "example_visibility.npy").write_bytes(
+        (data_dir / "formats" / "wanmove" / "example_visibility.npy").read_bytes())
+    for pos in range(128):
+        for bit in range(8):
+            flipped = bytearray(src)
+            flipped[pos] ^= 1 << bit
+            target.write_bytes(bytes(flipped))
+            with contextlib.suppress(TrajkitError):  # anything else escapes and fails the test
+                load(target)

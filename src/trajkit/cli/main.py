@@ -446,9 +446,11 @@ app.add_typer(bridge_app, name="bridge")
 def _load_depth(path: Path) -> Any:
     import numpy as np
 
+    from ..formats._io import NUMPY_READ_ERRORS
+
     try:
         depth = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as exc:
+    except NUMPY_READ_ERRORS as exc:
         _fail(f"{path}: not a readable .npy depth map ({exc})")
     return depth
 

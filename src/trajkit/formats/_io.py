@@ -7,6 +7,8 @@ import json
 import math
 import os
 import tempfile
+import tokenize
+import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -14,6 +16,10 @@ from typing import IO, Any
 import numpy as np
 
 from ..core.errors import FormatError, ValidationError
+
+#: What numpy raises on a corrupt .npy/.npz (its header is parsed with ``ast.literal_eval``).
+NUMPY_READ_ERRORS = (ValueError, SyntaxError, tokenize.TokenError, EOFError, OSError, TypeError, KeyError,
+                     zipfile.BadZipFile, MemoryError)
 
 #: Largest file any reader accepts; controls are small, so anything larger is a mistake or an attack.
 MAX_FILE_BYTES = 512 * 1024 * 1024

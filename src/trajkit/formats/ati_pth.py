@@ -32,7 +32,7 @@ import numpy as np
 from ..core.ati import ATI_FILE_FPS, ATI_FILE_FRAMES
 from ..core.errors import FormatError, UnsupportedError
 from ..core.tracks import Tracks
-from ._io import atomic_write_bytes, read_bytes
+from ._io import NUMPY_READ_ERRORS, atomic_write_bytes, read_bytes
 from .images import image_size
 from .registry import Format, register
 
@@ -91,10 +91,13 @@ def _array(path: Path, npz: bytes) -> np.ndarray:
         if total > MAX_ARRAY_BYTES:
             raise FormatError(path, NAME, "track array too large", expected=f"≤ {MAX_ARRAY_BYTES} bytes",
                               found=f"{total} bytes")
-    with np.load(io.BytesIO(npz), allow_pickle=False) as archive:
-        if "array" not in archive.files:
-            raise FormatError(path, NAME, "npz key missing", expected="'array'", found=str(archive.files))
-        arr = archive["array"]
+    try:
+        with np.load(io.BytesIO(npz), allow_pickle=False) as archive:
+            if "array" not in archive.files:
+                raise FormatError(path, NAME, "npz key missing", expected="'array'", found=str(archive.files))
+            arr = archive["array"]
+    except NUMPY_READ_ERRORS as exc:
+        raise FormatError(path, NAME, f"the track array is not a readable .npy ({type(exc).__name__})") from exc
     if arr.dtype.kind not in "fiu":
         raise FormatError(path, NAME, "track array is not numeric", found=str(arr.dtype))
     return arr

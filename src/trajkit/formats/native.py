@@ -31,7 +31,16 @@ from ..core.camera import CameraPath
 from ..core.entities import EntityPaths
 from ..core.errors import FormatError
 from ..core.tracks import Tracks
-from ._io import MAX_FILE_BYTES, atomic_write_bytes, atomic_write_text, dump_json, parse_json, read_bytes, read_json
+from ._io import (
+    MAX_FILE_BYTES,
+    NUMPY_READ_ERRORS,
+    atomic_write_bytes,
+    atomic_write_text,
+    dump_json,
+    parse_json,
+    read_bytes,
+    read_json,
+)
 from .registry import Format, register
 
 VERSION = 1
@@ -176,12 +185,16 @@ def read_npz(path: Path) -> Control:
         raise FormatError(path, NPZ_NAME, "not an .npz (zip) archive") from exc
     if total > MAX_FILE_BYTES:
         raise FormatError(path, NPZ_NAME, "archive expands too much", found=f"{total} bytes")
-    with np.load(io.BytesIO(data), allow_pickle=False) as archive:
-        if HEADER_KEY not in archive.files:
-            raise FormatError(path, NPZ_NAME, "not a trajkit archive", expected=f"a {HEADER_KEY!r} entry",
-                              found=str(archive.files[:8]))
-        header = parse_json(str(archive[HEADER_KEY]), path, NPZ_NAME)
-        arrays = {k: archive[k] for k in archive.files if k != HEADER_KEY}
+    try:
+        with np.load(io.BytesIO(data), allow_pickle=False) as archive:
+            if HEADER_KEY not in archive.files:
+                raise FormatError(path, NPZ_NAME, "not a trajkit archive", expected=f"a {HEADER_KEY!r} entry",
+                                  found=str(archive.files[:8]))
+            header_text = str(archive[HEADER_KEY])
+            arrays = {k: archive[k] for k in archive.files if k != HEADER_KEY}
+    except NUMPY_READ_ERRORS as exc:
+        raise FormatError(path, NPZ_NAME, f"an array is not a readable .npy ({type(exc).__name__})") from exc
+    header = parse_json(header_text, path, NPZ_NAME)
     return from_header_and_arrays(header, arrays, path, NPZ_NAME)
 
 

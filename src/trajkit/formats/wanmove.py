@@ -18,7 +18,7 @@ import numpy as np
 
 from ..core.errors import FormatError
 from ..core.tracks import Tracks
-from ._io import atomic_write_bytes, read_bytes
+from ._io import NUMPY_READ_ERRORS, atomic_write_bytes, read_bytes
 from .images import image_size
 from .registry import Format, register
 
@@ -39,7 +39,7 @@ def visibility_path(tracks_path: Path) -> Path:
 def _load_npy(path: Path) -> np.ndarray:
     try:
         return np.load(io.BytesIO(read_bytes(path, NAME)), allow_pickle=False)
-    except ValueError as exc:
+    except NUMPY_READ_ERRORS as exc:
         raise FormatError(path, NAME, f"not a plain .npy array ({exc})") from exc
 
 

@@ -188,10 +188,12 @@ def _resolve_entities(spec: JobSpec, base: Path, size: tuple[int, int], notes: l
 def _load_depth(spec: JobSpec, base: Path) -> np.ndarray | None:
     if spec.depth is None:
         return None
+    from ..formats._io import NUMPY_READ_ERRORS
+
     path = resolve_path(spec.depth, base, "depth")
     try:
         depth = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as exc:
+    except NUMPY_READ_ERRORS as exc:
         raise TrajkitError(f"field 'depth': {path} is not a readable .npy array ({exc})") from exc
     return depth
 
