@@ -47,23 +47,22 @@ def request(base: Path, tracks: Tracks | None, **options: object) -> GenerationR
                              seed=3, options={"base": str(base), "steps": 2, **options})
 
 
-def record_transformer_inputs(pipe) -> tuple[list[torch.Tensor], object]:
-    """Capture what the transformer's patch embedding actually receives (after every hook)."""
+def generate_recording_inputs(req: GenerationRequest):
+    """Run wan-ati and capture what the transformer's patch embedding actually receives (after every hook)."""
+    backend = WanAtiBackend()
     seen: list[torch.Tensor] = []
-    handle = pipe.transformer.patch_embedding.register_forward_pre_hook(lambda m, a: seen.append(a[0].clone()))
-    return seen, handle
+    patch_embedding = backend.pipeline(dict(req.options)).transformer.patch_embedding
+    handle = patch_embedding.register_forward_pre_hook(lambda m, a: seen.append(a[0].clone()))
+    try:
+        return backend.generate(req), seen
+    finally:
+        handle.remove()
 
 
 def test_patched_condition_in_both_branches_inside_window(tiny_wan_base: Path) -> None:
-    backend = WanAtiBackend()
     # A 4×4 latent is far coarser than the σ ≈ 2.4 % of the short side that τ = 220 gives; τ = 5 widens the splat.
     req = request(tiny_wan_base, tracks_on((64, 48)), window=[0.0, 0.5], temperature=5.0)
-    pipe = backend.pipeline(dict(req.options))
-    seen, handle = record_transformer_inputs(pipe)
-    try:
-        video = backend.generate(req)
-    finally:
-        handle.remove()
+    video, seen = generate_recording_inputs(req)
     assert len(seen) == 4  # 2 steps × (conditional, unconditional)
     plain = seen[2][:, 16:]
     assert torch.equal(seen[3][:, 16:], plain)  # step 1 is outside [0, 0.5): plain conditioning
@@ -79,14 +78,8 @@ def test_patched_condition_in_both_branches_inside_window(tiny_wan_base: Path) -
 
 
 def test_full_window_and_no_cfg(tiny_wan_base: Path) -> None:
-    backend = WanAtiBackend()
     req = request(tiny_wan_base, tracks_on((64, 48)), guidance=1.0)
-    pipe = backend.pipeline(dict(req.options))
-    seen, handle = record_transformer_inputs(pipe)
-    try:
-        video = backend.generate(req)
-    finally:
-        handle.remove()
+    video, seen = generate_recording_inputs(req)
     assert len(seen) == 2 and video.info["patched_calls"] == 2  # CFG off: one call per step, both patched
 
 

@@ -88,12 +88,8 @@ def render_preview(image: np.ndarray, tracks: Tracks, *, cell: int = 4, radius: 
     """
     import cv2
 
+    w, h = tracks.check_image(image, where="preview")
     img = np.asarray(image)
-    if img.ndim != 3 or img.shape[2] != 3 or img.dtype != np.uint8:
-        raise ValidationError("image", "(H, W, 3) uint8 RGB", f"{img.shape} {img.dtype}", where="preview")
-    h, w = img.shape[:2]
-    if tracks.size is not None and tracks.size != (w, h):
-        raise ValidationError("tracks.size", f"the image size {(w, h)}", str(tracks.size), where="preview")
     if border not in BORDERS:
         raise ValidationError("border", " / ".join(BORDERS), repr(border), where="preview")
     if cell < 1 or radius <= 0 or power <= 0:

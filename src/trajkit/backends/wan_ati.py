@@ -28,7 +28,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic import ValidationError as PydanticError
 
-from ..core.errors import TrajkitError, ValidationError
+from ..core.errors import TrajkitError, ValidationError, describe_model_error
 from .base import GeneratedVideo, GenerationRequest, Progress, no_progress
 from .wan_weights import DEFAULT_BASE
 
@@ -78,10 +78,7 @@ class WanAtiOptions(BaseModel):
         try:
             return cls.model_validate(options)
         except PydanticError as exc:
-            first = exc.errors()[0]
-            name = ".".join(str(p) for p in first["loc"]) or "options"
-            raise TrajkitError(f"field 'options.{name}': {first['msg']} (found {str(first.get('input'))[:60]!r})"
-                               ) from exc
+            raise TrajkitError(describe_model_error(exc).replace("field '", "field 'options.", 1)) from exc
 
 
 OPTION_HELP: dict[str, str] = {
@@ -150,9 +147,11 @@ class AtiConditioning:
         active = self.patched is not None and window_active(self.step, self.steps, self.window)
         self.patched_calls.append(active)
         if active:
+            import torch
+
             hidden = kwargs["hidden_states"]
             patched = self.patched.to(device=hidden.device, dtype=hidden.dtype)
-            kwargs = {**kwargs, "hidden_states": torch_cat(hidden[:, :NOISE_CHANNELS], patched)}
+            kwargs = {**kwargs, "hidden_states": torch.cat([hidden[:, :NOISE_CHANNELS], patched], dim=1)}
         return args, kwargs
 
     def step_done(self, step: int) -> None:
@@ -169,12 +168,6 @@ class AtiConditioning:
         if self._handle is not None:
             self._handle.remove()
             self._handle = None
-
-
-def torch_cat(noise: Any, condition: Any) -> Any:
-    import torch
-
-    return torch.cat([noise, condition], dim=1)
 
 
 def resolve_device_dtype(opts: WanAtiOptions) -> tuple[str, Any]:
@@ -318,7 +311,7 @@ class WanAtiBackend:
     _cache: ClassVar[dict[str, Any]] = {}
 
     @classmethod
-    def check_request(cls, request: GenerationRequest) -> None:
+    def check_request(cls, request: GenerationRequest) -> WanAtiOptions:
         """Reject a request Wan cannot render, or whose weights are not on disk, before any model is loaded."""
         from .wan_weights import locate_base, transformer_files
 
@@ -334,10 +327,11 @@ class WanAtiBackend:
         locate_base(opts.base, download=opts.download, need_transformer=opts.transformer is None)
         if opts.transformer is not None:
             transformer_files(opts.transformer)
+        return opts
 
-    def pipeline(self, options: dict[str, Any]) -> Any:
+    def pipeline(self, options: dict[str, Any] | WanAtiOptions) -> Any:
         """The (cached) pipeline for these options."""
-        opts = WanAtiOptions.parse(options)
+        opts = options if isinstance(options, WanAtiOptions) else WanAtiOptions.parse(options)
         key = repr(opts.model_dump(include={"base", "transformer", "dtype", "device", "offload", "vae_tiling",
                                             "shift"}))
         if key not in self._cache:
@@ -349,9 +343,8 @@ class WanAtiBackend:
         import torch
         from PIL import Image
 
-        self.check_request(request)
-        opts = WanAtiOptions.parse(dict(request.options))
-        pipe = self.pipeline(dict(request.options))
+        opts = self.check_request(request)
+        pipe = self.pipeline(opts)
         image = np.asarray(request.image)
         source = request.source_image if request.source_image is not None else image
         w, h = request.size

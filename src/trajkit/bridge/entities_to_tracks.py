@@ -40,13 +40,7 @@ def entity_points(entities: EntityPaths, footprint: int = 4, radius: float = 0.5
 def entities_to_tracks(entities: EntityPaths, camera: CameraPath | None = None, *, footprint: int = 4,
                        radius: float = 0.5, ground: float | None = None, near: float = 1e-3) -> Tracks:
     """Tracks of every entity's anchor and footprint as seen by ``camera`` (canvas ``camera.size``)."""
-    cam = camera if camera is not None else entities.camera
-    if cam is None:
-        raise ValidationError("camera", "a CameraPath (the entities have none attached)", "None",
-                              where="entities_to_tracks")
-    if cam.num_frames not in (1, entities.num_frames):
-        raise ValidationError("camera", f"1 or {entities.num_frames} frames", f"{cam.num_frames}",
-                              where="entities_to_tracks")
+    cam = entities.viewing_camera(camera, where="entities_to_tracks")
     uv, depth = cam.project(entity_points(entities, footprint, radius, ground))
     visible = cam.in_view(uv, depth, near)
     xy = np.clip(np.where(depth[..., None] > near, uv, 0.0), -1e6, 1e6)

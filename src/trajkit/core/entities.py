@@ -127,13 +127,17 @@ class EntityPaths:
             camera = camera.replace(fps=out_fps) if camera.num_frames == 1 else camera.resample(frames, out_fps)
         return self.replace(poses=interpolate_poses(self.poses, pos), fps=out_fps, camera=camera)
 
-    def in_camera(self, camera: CameraPath | None = None) -> np.ndarray:
-        """Object-to-camera poses ``(E, T, 4, 4)`` (OpenCV camera axes) for ``camera`` or ``self.camera``."""
+    def viewing_camera(self, camera: CameraPath | None = None, where: str = "EntityPaths") -> CameraPath:
+        """``camera``, or the attached one; checked to be static or as long as the entity paths."""
         cam = camera if camera is not None else self.camera
         if cam is None:
-            raise ValidationError("camera", "a CameraPath to view the entities from", "None",
-                                  where="EntityPaths.in_camera")
+            raise ValidationError("camera", "a CameraPath to view the entities from (none is attached)", "None",
+                                  where=where)
         if cam.num_frames not in (1, self.num_frames):
-            raise ValidationError("camera", f"1 or {self.num_frames} frames", f"{cam.num_frames} frames",
-                                  where="EntityPaths.in_camera")
+            raise ValidationError("camera", f"1 or {self.num_frames} frames", f"{cam.num_frames} frames", where=where)
+        return cam
+
+    def in_camera(self, camera: CameraPath | None = None) -> np.ndarray:
+        """Object-to-camera poses ``(E, T, 4, 4)`` (OpenCV camera axes) for ``camera`` or ``self.camera``."""
+        cam = self.viewing_camera(camera, where="EntityPaths.in_camera")
         return invert_rigid(cam.c2w)[None] @ self.poses

@@ -26,6 +26,13 @@ class ValidationError(TrajkitError, ValueError):
         super().__init__(f"{prefix}{field}: expected {expected}, found {found}")
 
 
+def describe_model_error(exc: Exception, default: str = "(value)") -> str:
+    """``field 'a.b': message (found '...')`` for the first error of a pydantic ``ValidationError``."""
+    first = exc.errors()[0]  # type: ignore[attr-defined]
+    field = ".".join(str(p) for p in first["loc"]) or default
+    return f"field '{field}': {first['msg']} (found {str(first.get('input'))[:60]!r})"
+
+
 class FormatError(TrajkitError, ValueError):
     """A file could not be read (or written) as the format that was assumed for it."""
 

@@ -84,6 +84,16 @@ class Tracks:
                                   where="Tracks")
         return self.size
 
+    def check_image(self, image: np.ndarray, where: str = "Tracks") -> tuple[int, int]:
+        """``(W, H)`` of an ``(H, W, 3)`` uint8 RGB image these tracks can be drawn on (same canvas, if known)."""
+        img = np.asarray(image)
+        if img.ndim != 3 or img.shape[2] != 3 or img.dtype != np.uint8:
+            raise ValidationError("image", "(H, W, 3) uint8 RGB", f"{img.shape} {img.dtype}", where=where)
+        h, w = img.shape[:2]
+        if self.size is not None and self.size != (w, h):
+            raise ValidationError("tracks.size", f"the image size {(w, h)}", str(self.size), where=where)
+        return w, h
+
     def replace(self, **changes: Any) -> Tracks:
         """A copy with some fields changed (validated again)."""
         return replace(self, **changes)

@@ -28,7 +28,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from ..core.errors import TrajkitError
+from ..core.errors import TrajkitError, describe_model_error
 
 
 class _Spec(BaseModel):
@@ -156,10 +156,7 @@ def parse_jobs(doc: Any, where: str = "job file") -> list[JobSpec]:
         try:
             specs.append(JobSpec.model_validate(item))
         except ValidationError as exc:
-            first = exc.errors()[0]
-            field = ".".join(str(p) for p in first["loc"]) or "(job)"
-            raise TrajkitError(f"{where}: job {k}: field '{field}': {first['msg']} "
-                               f"(found {str(first.get('input'))[:60]!r})") from exc
+            raise TrajkitError(f"{where}: job {k}: {describe_model_error(exc, '(job)')}") from exc
     return specs
 
 
@@ -175,10 +172,7 @@ def override_jobs(specs: list[JobSpec], fields: dict[str, Any], options: dict[st
         try:
             out.append(JobSpec.model_validate(doc))
         except ValidationError as exc:
-            first = exc.errors()[0]
-            field = ".".join(str(p) for p in first["loc"]) or "(job)"
-            raise TrajkitError(f"job {k}: field '{field}': {first['msg']} (found {str(first.get('input'))[:60]!r})"
-                               ) from exc
+            raise TrajkitError(f"job {k}: {describe_model_error(exc, '(job)')}") from exc
     return out
 
 

@@ -24,16 +24,6 @@ PALETTE = np.array([
 ], dtype=np.float64)
 
 
-def _check(image: np.ndarray, tracks: Tracks) -> tuple[int, int]:
-    img = np.asarray(image)
-    if img.ndim != 3 or img.shape[2] != 3 or img.dtype != np.uint8:
-        raise ValidationError("image", "(H, W, 3) uint8 RGB", f"{img.shape} {img.dtype}", where="viz")
-    h, w = img.shape[:2]
-    if tracks.size is not None and tracks.size != (w, h):
-        raise ValidationError("tracks.size", f"the image size {(w, h)}", str(tracks.size), where="viz")
-    return w, h
-
-
 def scale_for(size: tuple[int, int]) -> float:
     """Drawing scale: 1.0 for a 480-pixel short side."""
     return min(size) / 480.0
@@ -43,7 +33,7 @@ def draw_tracks(image: np.ndarray, tracks: Tracks, *, width: float | None = None
     """Tracks on a still image (ATI style). ``dim`` darkens the image so the tracks read clearly."""
     import cv2
 
-    w, h = _check(image, tracks)
+    w, h = tracks.check_image(image, where="viz")
     s = scale_for((w, h))
     thick = max(1, round((width if width is not None else 3.0) * s))
     out = (np.asarray(image, dtype=np.float64) * (1 - dim)).astype(np.uint8)
@@ -90,7 +80,7 @@ def overlay_tracks(frames: np.ndarray, tracks: Tracks, *, retain: int = 12, min_
     video = np.asarray(frames)
     if video.ndim != 4 or video.shape[0] != tracks.num_frames:
         raise ValidationError("frames", f"({tracks.num_frames}, H, W, 3)", str(video.shape), where="overlay_tracks")
-    w, h = _check(video[0], tracks)
+    w, h = tracks.check_image(video[0], where="viz")
     s = scale_for((w, h))
     radii = np.round(np.linspace(min_radius, max_radius, retain) * s).astype(int).clip(1)  # oldest → newest
     alphas = np.linspace(0.25, 1.0, retain)
