@@ -6,7 +6,7 @@
 """
 
 from . import entities
-from .camera import Move, crane, dolly, ease, hold, orbit, pan, pedestal, roll, tilt, truck, zoom
+from .camera import Move, crane, dolly, ease, glide, hold, orbit, pan, pedestal, roll, tilt, truck, zoom
 from .tracks import (
     add_pan,
     circle_zoom,
@@ -28,6 +28,7 @@ __all__ = [
     "ease",
     "edit_with_falloff",
     "entities",
+    "glide",
     "hold",
     "orbit",
     "pan",

@@ -283,6 +283,39 @@ def crane(metres: float, distance: float = 3.0, duration: float = 2.0, easing: E
     return Primitive("crane", metres, duration, easing, shape)
 
 
+def glide(right: float = 0.0, up: float = 0.0, forward: float = 0.0, pan: float = 0.0, tilt: float = 0.0,
+          roll: float = 0.0, duration: float = 2.0, easing: Easing = "ease-in-out") -> Move:
+    """Move and turn at once with velocities fixed in the camera's *own, current* frame (a screw motion).
+
+    ``right``/``up``/``forward`` are metres travelled along the camera's axes and ``pan``/``tilt``/``roll``
+    degrees turned (signs as :func:`pan`, :func:`tilt`, :func:`roll`, :func:`truck`, :func:`pedestal`,
+    :func:`dolly`). Unlike ``dolly(1) & pan(30)``, which keeps moving along the *start* axis, a glide keeps
+    moving along the camera's current axes — "moves forward while yawing right" as a steered dolly or a drone
+    flies it, and exactly what the GenDoP tagger reads as one label. The pose at eased progress ``p`` is
+    ``exp(p·ξ)`` for the body twist ``ξ = (ω, v)``.
+    """
+    values = (right, up, forward, pan, tilt, roll)
+    if not all(np.isfinite(v) for v in values):
+        raise ValidationError("glide", "finite amounts", repr(values))
+    omega = np.radians(tilt) * _X + np.radians(pan) * _Y + np.radians(roll) * _Z
+    velocity = right * _X - up * _Y + forward * _Z
+
+    def shape(p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        phi = p[:, None] * omega
+        theta = np.linalg.norm(phi, axis=1)
+        small = theta < 1e-8
+        safe = np.where(small, 1.0, theta)
+        a = np.where(small, 0.5, (1 - np.cos(safe)) / safe**2)  # series limits at θ → 0
+        b = np.where(small, 1.0 / 6.0, (safe - np.sin(safe)) / safe**3)
+        u = p[:, None] * velocity
+        cross = np.cross(phi, u)
+        t = u + a[:, None] * cross + b[:, None] * np.cross(phi, cross)
+        return axis_angle_to_matrix(phi), t, np.ones(len(p))
+
+    amount = float(np.hypot(np.linalg.norm(velocity), np.linalg.norm(omega)))
+    return Primitive("glide", amount, duration, easing, shape)
+
+
 def hold(duration: float = 1.0) -> Move:
     """Stay still for ``duration`` seconds."""
     return Primitive("hold", 0.0, duration, "linear", _translation(_Z, 0.0))
