@@ -835,14 +835,18 @@ def demo(
     output: Path = typer.Option(Path("outputs/demo"), "--output", "-o", help="Where to write the demo."),
     as_json: bool = typer.Option(False, "--json", help="Print the run summary as JSON."),
 ) -> None:
-    """Make a scene from code, author a camera move and an object track, render a preview and a report.
+    """Make a scene from code, author a camera move and an object track, render a preview and a report;
+    then let the embedded director write a camera move from a sentence for the same scene.
 
-    Needs nothing downloaded. Writes OUT/inputs (scene, depth, tracks, job file) and OUT/demo (the job
-    folder); open OUT/demo/report.html in a browser.
+    Needs nothing downloaded. Writes OUT/inputs (scene, depth, tracks, job file), OUT/demo and
+    OUT/demo-director (job folders); open OUT/demo/report.html in a browser. The director step needs
+    `pip install 'trajkit[director]'` and is left out (with a note) without it.
     """
-    from ..jobs.demo import write_demo_inputs
+    from ..jobs.demo import director_available, write_demo_inputs
 
     job_file = write_demo_inputs(output / "inputs")
+    if not director_available():
+        err.print("note: the text-to-camera step is left out; pip install 'trajkit[director]' to add it")
     _run_job_file(job_file, output, None, as_json, False)
 
 
@@ -866,6 +870,9 @@ def list_formats(as_json: bool = typer.Option(False, "--json", help="Print the l
         rw = ("r" if r["read"] else "-") + ("w" if r["write"] else "-")
         table.add_row(r["name"], r["kind"], rw, " ".join(r["extensions"]), " ".join(r["hints"]), r["notes"])
     out.print(table)
+
+
+from . import director as _director  # noqa: E402,F401  (registers `direct` and `train director`)
 
 
 def main() -> None:

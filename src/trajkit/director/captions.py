@@ -64,17 +64,19 @@ def caption(segments: Sequence[Segment | tuple[str, str]], seed: int | None = No
     return f"The camera {body}."
 
 
-_ROT_PATTERN = re.compile(r"\b(pitch|pitches|pitching|tilt|tilts|tilting|yaw|yaws|yawing|pan|pans|panning|"
-                          r"roll|rolls|rolling)\s+(up|down|left|right)\b")
-_ROT_KIND = {verb: kind for kind, verbs in (("pitch", "pitch pitches pitching tilt tilts tilting"),
-                                          ("yaw", "yaw yaws yawing pan pans panning"),
-                                          ("roll", "roll rolls rolling")) for verb in verbs.split()}
+_ROT_VERBS = {"pitch": "pitch pitches pitching tilt tilts tilting look looks looking angle angles angling",
+              "yaw": "yaw yaws yawing pan pans panning turn turns turning swing swings swinging",
+              "roll": "roll rolls rolling bank banks banking"}
+_ROT_KIND = {verb: kind for kind, verbs in _ROT_VERBS.items() for verb in verbs.split()}
+_ROT_PATTERN = re.compile(r"\b(" + "|".join(_ROT_KIND) + r")\s+(up|down|left|right|clockwise|counterclockwise)\b")
 _SYNONYMS = (
-    (r"\bpush(es|ing)? in\b|\bdoll(y|ies|ying) in\b|\bzoom(s|ing)? in\b|\bapproach(es|ing)?\b", " forward "),
-    (r"\bpull(s|ing)? (back|out)\b|\bdoll(y|ies|ying) (out|back)\b|\bretreat(s|ing)?\b", " backward "),
+    (r"\bpush(es|ing)? in\b|\bdoll(y|ies|ying) in\b|\bzoom(s|ing)? in\b|\bapproach(es|ing)?\b|"
+     r"\badvanc(e|es|ing)\b|\bcloser\b", " forward "),
+    (r"\bpull(s|ing)? (back|out)\b|\bdoll(y|ies|ying) (out|back)\b|\bretreat(s|ing)?\b|\bback(s|ing)? away\b",
+     " backward "),
     (r"\bforwards?\b|\bahead\b", " forward "), (r"\bbackwards?\b", " backward "),
     (r"\brises?\b|\brising\b|\bascend(s|ing)?\b|\bpedestal(s|ing)? up\b", " up "),
-    (r"\bdescend(s|ing)?\b|\bsinks?\b|\blowers?\b|\bpedestal(s|ing)? down\b", " down "),
+    (r"\bdescend(s|ing)?\b|\bsink(s|ing)?\b|\blower(s|ing)?\b|\bpedestal(s|ing)? down\b", " down "),
     (r"\btruck(s|ing)? left\b", " left "), (r"\btruck(s|ing)? right\b", " right "),
 )
 _CLAUSE_SPLIT = re.compile(r",?\s*\b(?:and then|then|and finally|finally|after that|afterwards|before)\b\s*,?")
@@ -85,7 +87,7 @@ def _clause_pair(clause: str) -> tuple[str, str] | None:
     rot = _ROT_PATTERN.search(clause)
     if rot:
         kind = _ROT_KIND[rot.group(1)]
-        direction = rot.group(2)
+        direction = {"clockwise": "right", "counterclockwise": "left"}.get(rot.group(2), rot.group(2))
         valid = {"pitch": ("up", "down"), "yaw": ("left", "right"), "roll": ("left", "right")}[kind]
         if direction in valid:
             rotation = f"{kind} {direction}"

