@@ -23,6 +23,14 @@ def _outputs(output: Path, count: int) -> list[Path]:
     return [output.with_name(f"{output.stem}_{i}{output.suffix}") for i in range(count)]
 
 
+def _rgbd(image: Path | None, depth: Path | None):
+    """The first frame (uint8 RGB) and its depth (float) for GenDoP's text + RGBD director."""
+    from ..jobs.resolve import load_image
+    from .main import _load_depth
+
+    return (load_image(image) if image is not None else None), (_load_depth(depth) if depth is not None else None)
+
+
 @app.command("direct")
 def direct(
     prompt: str = typer.Argument(..., help="The camera move in words, e.g. \"slowly push in, then pan left\"."),
@@ -35,6 +43,8 @@ def direct(
                                           help="GenDoP checkpoints: SD-2.1-base's CLIP tokenizer folder."),
     token_offset: str = typer.Option("auto", "--token-offset",
                                      help="GenDoP checkpoints: token id = bin + 0 or + 3; auto = detect."),
+    image: Path | None = typer.Option(None, "--image", help="text_rgbd: the first frame (PNG/JPEG)."),
+    depth: Path | None = typer.Option(None, "--depth", help="text_rgbd: its raw depth map (.npy, H×W)."),
     num: int = typer.Option(1, "--num", "-n", min=1, max=256, help="Camera paths to sample."),
     seed: int = typer.Option(0, "--seed", help="Sampling seed (same seed, same paths)."),
     greedy: bool = typer.Option(False, "--greedy", help="Take the most likely token every step (no sampling)."),
@@ -65,6 +75,8 @@ def direct(
         trajkit direct "the camera glides to the right and turns left, then rises" -n 4 --seed 1 -o cam.json
 
         trajkit direct "pan left" -c checkpoints/text_motion.safetensors --tokenizer sd21/tokenizer
+
+        trajkit direct "go down the hall" -c text_rgbd.safetensors --tokenizer tok --image rgb.png --depth d.npy
     """
     from ..director.captions import caption
     from ..director.pipeline import DirectorPipeline, first_token_offset
@@ -82,12 +94,13 @@ def direct(
         options = SamplingOptions(mode="greedy" if greedy else "top-k", top_k=top_k, temperature=temperature)
         offset = None if token_offset == "auto" else int(token_offset)
         pipe = DirectorPipeline.load(checkpoint, tokenizer=tokenizer, token_offset=offset, device=device)
+        rgb, depth_map = _rgbd(image, depth)
         if offset is None and pipe.model.config.text_encoder == "clip":
-            detected = first_token_offset(pipe, prompt)
+            detected = first_token_offset(pipe, prompt, rgb, depth_map)
             if detected != pipe.model.config.token_offset:
                 pipe.model.config = replace(pipe.model.config, token_offset=detected)
         cameras = pipe(prompt, num=num, seed=seed, options=options, frames=frames, fps=fps, size=canvas,
-                       normalised=normalised)
+                       normalised=normalised, image=rgb, depth=depth_map)
         rows = []
         for camera, path in zip(cameras, _outputs(output, num), strict=True):
             save(camera, path, format=to)

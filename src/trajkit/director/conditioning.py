@@ -154,21 +154,22 @@ def _crop_pad_512(array: np.ndarray) -> np.ndarray:
     return out
 
 
-def rgb_pixels(rgb: np.ndarray) -> torch.Tensor:
+def rgb_pixels(rgb: np.ndarray, size: int = 224) -> torch.Tensor:
     """GenDoP's RGB input: uint8 ``(H, W, 3|4)`` RGB → crop/pad 512 → CLIP-normalise (before resizing, so the
-    padding turns negative) → bilinear 224 → ``(1, 3, 224, 224)`` float32."""
+    padding turns negative) → bilinear ``size`` (ViT-H/14: 224) → ``(1, 3, size, size)`` float32."""
     if rgb.ndim != 3 or rgb.shape[2] not in (3, 4):
         raise TrajkitError(f"RGB condition: expected an (H, W, 3) image, found shape {rgb.shape}")
     x = _crop_pad_512(rgb[..., :3].astype(np.float32) / 255.0)
     x = (x - np.array(CLIP_MEAN, np.float32)) / np.array(CLIP_STD, np.float32)
     t = torch.from_numpy(np.ascontiguousarray(x)).permute(2, 0, 1)[None]
-    return functional.interpolate(t, size=(224, 224), mode="bilinear", align_corners=False)
+    return functional.interpolate(t, size=(size, size), mode="bilinear", align_corners=False)
 
 
-def depth_pixels(depth: np.ndarray) -> torch.Tensor:
-    """GenDoP's depth input: raw float ``(H, W)`` (not normalised) → crop/pad 512 → bilinear 224 → 3 channels."""
+def depth_pixels(depth: np.ndarray, size: int = 224) -> torch.Tensor:
+    """GenDoP's depth input: raw float ``(H, W)`` (not normalised) → crop/pad 512 → bilinear ``size`` → 3
+    channels."""
     if depth.ndim != 2 or not np.isfinite(depth).all():
         raise TrajkitError(f"depth condition: expected a finite (H, W) array, found shape {depth.shape}")
     x = _crop_pad_512(depth.astype(np.float32))
     t = torch.from_numpy(np.ascontiguousarray(x))[None, None]
-    return functional.interpolate(t, size=(224, 224), mode="bilinear", align_corners=False).expand(1, 3, 224, 224)
+    return functional.interpolate(t, size=(size, size), mode="bilinear", align_corners=False).expand(1, 3, size, size)

@@ -17,12 +17,13 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from ..core.camera import CameraPath
 from ..core.errors import TrajkitError
 from .checkpoint import load_director
-from .conditioning import MiniLMText, encode_clip_text, load_clip_tokenizer
+from .conditioning import MiniLMText, depth_pixels, encode_clip_text, load_clip_tokenizer, rgb_pixels
 from .model import Director
 from .sampling import SamplingOptions, coordinate_ids, sample_tokens
 
@@ -49,13 +50,10 @@ class DirectorPipeline:
              token_offset: int | None = None, device: str = "cpu", dtype: torch.dtype | None = None
              ) -> DirectorPipeline:
         """Load a director (default: the embedded one). GenDoP checkpoints need ``tokenizer``, the folder of
-        SD-2.1-base's CLIP tokenizer; their text + RGBD model is not driven from text alone."""
+        SD-2.1-base's CLIP tokenizer; ``text_rgbd`` also needs an image and a depth map per call."""
         path = embedded_checkpoint() if checkpoint is None else Path(checkpoint)
         model = load_director(path, token_offset=token_offset, device=device, dtype=dtype)
         text_tokenizer = None
-        if model.config.cond_mode != "text":
-            raise TrajkitError(f"{path}: a text + RGB + depth director needs an image and a depth map as well; "
-                               "trajkit direct drives text-only directors (text_motion / text_directorial)")
         if model.config.text_encoder == "clip":
             if tokenizer is None:
                 raise TrajkitError(f"{path}: a GenDoP text model needs its CLIP tokenizer files: pass --tokenizer "
@@ -82,12 +80,38 @@ class DirectorPipeline:
                 raise TrajkitError(f"{self.source}: this director has no text encoder (text_encoder: none)")
         return features.to(next(self.model.parameters()).dtype)
 
+    def encode(self, prompts: Sequence[str], image: np.ndarray | None = None, depth: np.ndarray | None = None
+               ) -> torch.Tensor | dict[str, torch.Tensor]:
+        """The condition streams: text features, or for text + RGBD directors a dict with the first frame
+        (uint8 ``(H, W, 3)`` RGB) and its raw depth ``(H, W)`` through GenDoP's preprocessing, shared by all
+        prompts."""
+        text = self.encode_text(prompts)
+        if self.model.config.cond_mode == "text":
+            if image is not None or depth is not None:
+                raise TrajkitError(f"{self.source}: a text-only director takes no image or depth")
+            return text
+        if image is None or depth is None:
+            raise TrajkitError(f"{self.source}: a text + RGB + depth director needs the first frame (--image) and its "
+                               "depth map (--depth)")
+        dtype, side = text.dtype, self.model.image_encoder.config.image_size
+        with torch.no_grad():
+            rgb = self.model.image_encoder(pixel_values=rgb_pixels(image, side).to(self.device, dtype))
+            dep = self.model.depth_encoder(pixel_values=depth_pixels(depth, side).to(self.device, dtype))
+            rgb, dep = rgb.last_hidden_state, dep.last_hidden_state
+        B = text.shape[0]
+        return {"text": text, "image": rgb.expand(B, -1, -1), "depth": dep.expand(B, -1, -1)}
+
     def tokens(self, prompts: Sequence[str], num: int = 1, seed: int | None = 0,
-               options: SamplingOptions = DEFAULT_SAMPLING, use_cache: bool = True) -> torch.Tensor:
+               options: SamplingOptions = DEFAULT_SAMPLING, use_cache: bool = True,
+               image: np.ndarray | None = None, depth: np.ndarray | None = None) -> torch.Tensor:
         """Token ids ``(len(prompts) · num, poses · slots)``, ``num`` per prompt (prompt-major order)."""
         if num < 1:
             raise TrajkitError(f"num must be ≥ 1 (got {num})")
-        features = self.encode_text(prompts).repeat_interleave(num, dim=0)
+        streams = self.encode(prompts, image, depth)
+        if isinstance(streams, dict):
+            features = {k: v.repeat_interleave(num, dim=0) for k, v in streams.items()}
+        else:
+            features = streams.repeat_interleave(num, dim=0)
         generator = None
         if seed is not None:
             generator = torch.Generator(device=self.device).manual_seed(int(seed))
@@ -98,10 +122,11 @@ class DirectorPipeline:
 
     def __call__(self, prompts: str | Sequence[str], num: int = 1, seed: int | None = 0,
                  options: SamplingOptions = DEFAULT_SAMPLING, frames: int = 120, fps: float = 30.0,
-                 size: tuple[int, int] = (512, 512), normalised: bool = False) -> list[CameraPath]:
+                 size: tuple[int, int] = (512, 512), normalised: bool = False, image: np.ndarray | None = None,
+                 depth: np.ndarray | None = None) -> list[CameraPath]:
         """Camera paths, ``num`` per prompt (prompt-major)."""
         prompts = [prompts] if isinstance(prompts, str) else list(prompts)
-        ids = self.tokens(prompts, num, seed, options).cpu().numpy()
+        ids = self.tokens(prompts, num, seed, options, image=image, depth=depth).cpu().numpy()
         tokenizer = self.model.config.tokenizer()
         cameras = []
         for i, row in enumerate(ids):
@@ -118,11 +143,12 @@ def load_pipeline(checkpoint: Path | None = None) -> DirectorPipeline:
     return DirectorPipeline.load(checkpoint)
 
 
-def first_token_offset(pipe: DirectorPipeline, prompt: str = "The camera moves forward.") -> int:
+def first_token_offset(pipe: DirectorPipeline, prompt: str = "The camera moves forward.",
+                       image: np.ndarray | None = None, depth: np.ndarray | None = None) -> int:
     """Which token scheme a GenDoP checkpoint speaks (§2.4): the first pose is the identity, whose first token is
     bin 256 — id 256 without offset, 259 with. Returns the offset whose id scores higher at the first step."""
     with torch.no_grad():
-        prefix = pipe.model.condition(pipe.encode_text([prompt]))
+        prefix = pipe.model.condition(pipe.encode([prompt], image, depth))
         sequence = torch.cat([prefix, pipe.model.embed_tokens(pipe.model.bos(1, pipe.device)).to(prefix.dtype)], 1)
         logits, _ = pipe.model.mesh_decoder(sequence)
     high = coordinate_ids(0)[1]
