@@ -33,7 +33,7 @@ from .tokenizer import ALL_SLOTS, BOS, CameraTokenizer
 CondMode = Literal["text", "depth+image+text"]
 TextEncoderKind = Literal["clip", "minilm", "none"]
 
-#: Width of the condition streams: SD-2.1 CLIP text tower 1024, CLIP ViT-H/14 1280, all-MiniLM-L6-v2 384.
+#: Width of the MiniLM text stream (CLIP widths come from the encoder configs: SD-2.1 text 1024, ViT-H/14 1280).
 STREAM_WIDTH = {"minilm": 384}
 
 
@@ -74,7 +74,10 @@ class DirectorConfig:
         if self.positions < self.sequence_length:
             raise ValidationError("positions", f"at least {self.sequence_length} (condition + BOS + tokens + EOS)",
                                   str(self.positions), where="DirectorConfig")
-        self.tokenizer()  # validates poses / offset / slots
+        needed = self.tokenizer().vocab_size  # also validates poses / offset / slots
+        if self.vocab_size != needed:
+            raise ValidationError("vocab_size", f"{needed} (tokenizer mismatch: PAD/BOS/EOS + 257 bins)",
+                                  str(self.vocab_size), where="DirectorConfig")
 
     @property
     def text_width(self) -> int:
@@ -281,13 +284,20 @@ class Director(nn.Module):
 
     def loss(self, cond: torch.Tensor | dict[str, torch.Tensor], ids: torch.Tensor,
              target_mask: torch.Tensor | None = None) -> torch.Tensor:
-        """GenDoP's loss: cross-entropy of every token after BOS (coordinates and EOS) from the position
-        before it; ``ids (B, T)`` = ``[BOS] coords [EOS]``; ``target_mask (B, T-1)`` drops padded targets."""
-        logits = self.forward(cond, ids)
-        C = logits.shape[1] - ids.shape[1]
-        predicted = logits[:, C:-1]  # the position of BOS predicts the first coordinate
-        targets = ids[:, 1:].clone()
-        if target_mask is not None:
-            targets[~target_mask] = -100
-        return functional.cross_entropy(predicted.reshape(-1, predicted.shape[-1]).float(), targets.reshape(-1),
-                               ignore_index=-100)
+        """GenDoP's training loss for ``ids (B, T)`` = ``[BOS] coords [EOS]`` (see :func:`sequence_loss`)."""
+        return sequence_loss(self.forward(cond, ids), ids, target_mask)
+
+
+def sequence_loss(logits: torch.Tensor, ids: torch.Tensor, target_mask: torch.Tensor | None = None) -> torch.Tensor:
+    """Cross-entropy of every token after BOS (coordinates and EOS) from the position before it.
+
+    ``logits (B, C + T, V)`` from :meth:`Director.forward`, ``ids (B, T)``; ``target_mask (B, T − 1)`` drops
+    padded targets. The position of BOS predicts the first coordinate; the condition positions predict nothing.
+    """
+    C = logits.shape[1] - ids.shape[1]
+    predicted = logits[:, C:-1]
+    targets = ids[:, 1:].clone()
+    if target_mask is not None:
+        targets[~target_mask] = -100
+    return functional.cross_entropy(predicted.reshape(-1, predicted.shape[-1]).float(), targets.reshape(-1),
+                                    ignore_index=-100)

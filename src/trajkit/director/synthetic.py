@@ -7,7 +7,9 @@ if the tags give back the intended segments, so caption and motion agree; the ca
 segments with paraphrases (push in, pull back, pan, tilt, bank, rise, …), optional speed adverbs and scene
 phrases, in third-person ("The camera pans left…") or imperative ("pan left, then…") form.
 
-Shots are 120 frames at 30 fps, like DataDoP's, so the tagger's absolute thresholds apply as in GenDoP.
+Shots are 120 frames at 30 fps, like DataDoP's, so the tagger's thresholds apply as in GenDoP; translations are
+normalised so the farthest camera is 1 unit from the first (the units GenDoP's prediction files use) before
+tagging, so a slow segment beside a long fast one must still read as motion to be kept.
 """
 
 from __future__ import annotations
@@ -68,7 +70,10 @@ _SCENE = {"forward": (" toward the subject", " on the subject", " into the scene
           "any": (" across the scene", " through the room", " over the street", " past the trees", "")}
 _ADVERBS = {"slow": ("slowly", "gently", "gradually"), "mid": ("steadily", "smoothly", ""),
             "fast": ("quickly", "rapidly", "swiftly")}
-_SPEEDS = {"slow": (0.06, 0.12, 12.0, 20.0), "mid": (0.12, 0.25, 20.0, 32.0), "fast": (0.25, 0.5, 32.0, 50.0)}
+# (translation m/s low, high, rotation °/s low, high) at 30 fps. The tagger's thresholds are 0.02 m/s and
+# 0.005 rad/frame (8.6 °/s): the slowest moves keep a margin of ≈ 4× and 1.9×; the fastest turn stays under
+# 180° over a whole 4 s shot, so relative quaternions never change sign.
+_SPEEDS = {"slow": (0.08, 0.15, 16.0, 22.0), "mid": (0.15, 0.3, 22.0, 28.0), "fast": (0.3, 0.5, 28.0, 35.0)}
 _AXIS_VECTOR = {"right": (1, 0, 0), "left": (-1, 0, 0), "up": (0, 1, 0), "down": (0, -1, 0),
                 "forward": (0, 0, 1), "backward": (0, 0, -1)}
 
@@ -189,6 +194,15 @@ def write_caption(pairs: list[tuple[str, str]], speed: str, rng: np.random.Gener
     return text + ("." if rng.random() < 0.8 else "")
 
 
+def _normalised(camera: CameraPath) -> CameraPath:
+    """Scale translations so the farthest camera is 1 unit from the first (monocular scale is arbitrary)."""
+    c2w = np.array(camera.c2w)
+    reach = np.linalg.norm(c2w[:, :3, 3] - c2w[0, :3, 3], axis=1).max()
+    if reach > 1e-9:
+        c2w[:, :3, 3] = c2w[0, :3, 3] + (c2w[:, :3, 3] - c2w[0, :3, 3]) / reach
+    return camera.replace(c2w=c2w)
+
+
 def synthetic_shot(rng: np.random.Generator, max_tries: int = 50) -> SyntheticShot:
     """One shot whose tags equal its intended segments (retries until the tagger agrees)."""
     for _ in range(max_tries):
@@ -206,7 +220,7 @@ def synthetic_shot(rng: np.random.Generator, max_tries: int = 50) -> SyntheticSh
         for (translation, rotation), n in zip(pairs, frames, strict=True):
             segment = _segment_move(translation, rotation, float(n) / FPS, speed, rng)
             move = segment if move is None else move.then(segment)
-        camera = move.path(fps=FPS, frames=FRAMES, size=(512, 288))
+        camera = _normalised(move.path(fps=FPS, frames=FRAMES, size=(512, 288)))
         segments = tag(camera)
         tagged = [(s.translation, s.rotation) for s in segments]
         merged = [p for i, p in enumerate(tagged) if i == 0 or p != tagged[i - 1]]

@@ -154,7 +154,9 @@ class CameraTokenizer:
         t = full[:, 4:7] / 128.0 - 1
         if np.any(np.linalg.norm(q, axis=1) == 0):
             q = np.where(np.linalg.norm(q, axis=1, keepdims=True) == 0, [1.0, 0, 0, 0], q)
-        scale = (np.exp if gendop_scale else (lambda x: 10.0**x))(full[0, 9] / 64.0 - 2)
+        # a token set without the scale slot speaks normalised units (the farthest pose ≈ 1 from the first)
+        exponent = full[0, 9] / 64.0 - 2
+        scale = (np.exp(exponent) if gendop_scale else 10.0**exponent) if 9 in self.slots else 1.0
         gl = np.tile(np.eye(4), (self.poses, 1, 1))
         gl[:, :3, :3] = quaternion_to_matrix(q)
         gl[:, :3, 3] = t * (scale if apply_scale else 1.0)

@@ -28,15 +28,16 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..core.errors import TrajkitError
 from .checkpoint import save_director
 from .data import CaptionedCameras, datadop_folder, synthetic_set
-from .model import Director, DirectorConfig
+from .model import Director, DirectorConfig, sequence_loss
 
 PRESETS: dict[str, dict] = {
     # GenDoP's ArAE text model shape (its text encoder is CLIP; trajkit's new models read MiniLM features)
     "gendop": dict(hidden=1024, heads=8, layers=12, ffn=4096, poses=30, slots=list(range(10)), text_tokens=77,
-                   lr=1e-5),
-    # the embedded model: 20 poses × (quaternion, translation, scale) = 160 tokens
-    "small": dict(hidden=128, heads=4, layers=4, ffn=512, poses=20, slots=[0, 1, 2, 3, 4, 5, 6, 9],
-                  text_tokens=48, lr=1e-3),
+                   lr=1e-5, dropout=0.1),
+    # the embedded model: 20 poses × (quaternion, normalised translation) = 140 tokens; no scale token (a point
+    # mass at "no translation" that greedy decoding prefers over the spread of real scales), no intrinsics
+    "small": dict(hidden=128, heads=4, layers=4, ffn=512, poses=20, slots=[0, 1, 2, 3, 4, 5, 6],
+                  text_tokens=48, lr=1e-3, dropout=0.05),
 }
 
 
@@ -66,7 +67,7 @@ class TrainOptions(BaseModel):
     betas: tuple[float, float] = (0.9, 0.95)
     floor: float = 0.1
     grad_clip: float = 1.0
-    dropout: float = 0.1
+    dropout: float | None = None
     seed: int = 0
     resume: bool = False
     mixed_precision: Literal["auto", "no", "bf16", "fp16"] = "auto"
@@ -80,7 +81,8 @@ class TrainOptions(BaseModel):
         text_tokens = self.resolved("text_tokens")
         poses, slots = self.resolved("poses"), tuple(self.resolved("slots"))
         return DirectorConfig(hidden=self.resolved("hidden"), heads=self.resolved("heads"),
-                              layers=self.resolved("layers"), ffn=self.resolved("ffn"), dropout=self.dropout,
+                              layers=self.resolved("layers"), ffn=self.resolved("ffn"),
+                              dropout=self.resolved("dropout"),
                               positions=text_tokens + 2 + poses * len(slots) + positions_margin,
                               cond_mode="text", text_encoder="minilm", text_tokens=text_tokens, poses=poses,
                               slots=slots, token_offset=3, caption_key=self.caption_key,
@@ -159,7 +161,7 @@ def train_director(options: TrainOptions, log: Callable[[str], None] = print) ->
             index = order[step * options.batch_size:(step + 1) * options.batch_size]
             features, ids = dataset.batch(index)
             with accelerator.autocast():
-                loss = accelerator.unwrap_model(model).loss(features, ids)
+                loss = sequence_loss(model(features, ids), ids)  # through the wrapper, so DDP syncs gradients
             accelerator.backward(loss)
             if options.grad_clip:
                 accelerator.clip_grad_norm_(model.parameters(), options.grad_clip)
