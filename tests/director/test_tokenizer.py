@@ -96,3 +96,21 @@ def test_bad_tokens_and_configs(data_dir: Path) -> None:
             CameraTokenizer(**bad)
     with pytest.raises(ValidationError, match="at least 30 frames"):
         tok.encode(case(data_dir, 1).resample(20))
+
+
+def test_poses_relative_to_the_previous_one() -> None:
+    from trajkit.author import glide
+    from trajkit.director.tagging import tag
+
+    tok = CameraTokenizer(poses=20, slots=tuple(range(7)), relative_to="previous")
+    # one steered move: every step is the same motion in the camera's own frame → one repeated token pattern
+    move = glide(right=0.6, forward=0.8, pan=60, duration=4, easing="linear").path(fps=30, frames=120)
+    rows = tok.encode(move).reshape(20, 7) - 3
+    assert rows[0].tolist() == [256, 128, 128, 128, 128, 128, 128]  # pose 0: identity, no step
+    assert (rows[1:] == rows[1]).all() and rows[1, 4] > 128 and rows[1, 6] < 128  # right and forward (GL −z)
+    back = tok.decode(tok.encode(move), frames=120, fps=30.0)
+    assert [s.name for s in tag(back)] == [s.name for s in tag(move)] == ["move right and forward + yaw right"]
+    reach = np.linalg.norm(back.c2w[:, :3, 3] - back.c2w[0, :3, 3], axis=1).max()
+    assert reach == pytest.approx(1.0)
+    with pytest.raises(ValidationError, match="relative_to"):
+        CameraTokenizer(relative_to="last")

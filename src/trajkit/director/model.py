@@ -60,6 +60,8 @@ class DirectorConfig:
     slots: tuple[int, ...] = ALL_SLOTS
     #: token id = bin + offset: 0 for GenDoP's released checkpoints, 3 for its current code and trajkit's own.
     token_offset: int = 3
+    #: poses relative to the ``first`` (GenDoP) or to the ``previous`` pose (trajkit's small models).
+    relative_to: str = "first"
     #: the caption key a checkpoint was trained on (DataDoP ``Movement`` / ``Concise Interaction``).
     caption_key: str = "Movement"
     #: ``CLIPTextConfig`` / ``CLIPVisionConfig`` fields of GenDoP-style encoders (``None``: SD-2.1 / ViT-H/14).
@@ -106,7 +108,8 @@ class DirectorConfig:
         return self.condition_tokens + 2 + self.poses * len(self.slots)
 
     def tokenizer(self) -> CameraTokenizer:
-        return CameraTokenizer(poses=self.poses, offset=self.token_offset, slots=tuple(self.slots))
+        return CameraTokenizer(poses=self.poses, offset=self.token_offset, slots=tuple(self.slots),
+                               relative_to=self.relative_to)
 
     def to_json(self) -> dict:
         data = asdict(self)

@@ -69,6 +69,11 @@ class CameraTokenizer:
     poses: int = 30
     offset: int = 3
     slots: tuple[int, ...] = field(default=ALL_SLOTS)
+    #: ``"first"``: every pose relative to the first (GenDoP). ``"previous"``: every pose relative to the one before
+    #: it, in that camera's own frame (pose 0 is the identity), translations divided by the longest step — the
+    #: per-step motion the tagger reads; trajkit's small models learn it far faster than absolute poses. Step
+    #: quaternions resolve ≈ 0.9° per pose step, so turns slower than that (DataDoP's subtle drifts) are lost.
+    relative_to: str = "first"
 
     def __post_init__(self) -> None:
         if self.poses < 2:
@@ -78,6 +83,9 @@ class CameraTokenizer:
                                   str(self.offset), where="CameraTokenizer")
         if not self.slots or sorted(set(self.slots)) != list(self.slots) or not set(self.slots) <= set(ALL_SLOTS):
             raise ValidationError("slots", "increasing slot numbers from 0..9", str(self.slots),
+                                  where="CameraTokenizer")
+        if self.relative_to not in ("first", "previous"):
+            raise ValidationError("relative_to", "first (GenDoP) or previous", str(self.relative_to),
                                   where="CameraTokenizer")
 
     @property
@@ -102,9 +110,14 @@ class CameraTokenizer:
         stride = camera.num_frames // self.poses
         idx = np.arange(self.poses) * stride
         gl = opencv_to_opengl(np.asarray(camera.c2w, dtype=np.float64))[idx]
-        R0, t0 = gl[0, :3, :3], gl[0, :3, 3]
-        R = R0.T @ gl[:, :3, :3]
-        t = (gl[:, :3, 3] - t0) @ R0  # R0ᵀ(t − t0), row-wise
+        if self.relative_to == "previous":
+            steps = np.linalg.inv(gl[:-1]) @ gl[1:]
+            R = np.concatenate([np.eye(3)[None], steps[:, :3, :3]])
+            t = np.concatenate([np.zeros((1, 3)), steps[:, :3, 3]])
+        else:
+            R0, t0 = gl[0, :3, :3], gl[0, :3, 3]
+            R = R0.T @ gl[:, :3, :3]
+            t = (gl[:, :3, 3] - t0) @ R0  # R0ᵀ(t − t0), row-wise
         scale = float(np.linalg.norm(t, axis=1).max()) + 1e-5
         t = t / scale
         f32 = np.float32
@@ -159,7 +172,13 @@ class CameraTokenizer:
         scale = (np.exp(exponent) if gendop_scale else 10.0**exponent) if 9 in self.slots else 1.0
         gl = np.tile(np.eye(4), (self.poses, 1, 1))
         gl[:, :3, :3] = quaternion_to_matrix(q)
-        gl[:, :3, 3] = t * (scale if apply_scale else 1.0)
+        gl[:, :3, 3] = t
+        if self.relative_to == "previous":  # compose the steps; reach normalised to 1 like the absolute scheme
+            for i in range(1, self.poses):
+                gl[i] = gl[i - 1] @ gl[i]
+            reach = np.linalg.norm(gl[:, :3, 3], axis=1).max()
+            gl[:, :3, 3] /= reach if reach > 1e-9 else 1.0
+        gl[:, :3, 3] *= scale if apply_scale else 1.0
         W, H = size
         K = intrinsics_matrix(full[0, 7] / 25.6 * W, full[0, 8] / 25.6 * H, W / 2, H / 2)
         # World = the first camera's OpenCV frame (trajkit's relative_to_first): conjugate by diag(1, −1, −1).

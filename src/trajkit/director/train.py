@@ -33,11 +33,13 @@ from .model import Director, DirectorConfig, sequence_loss
 PRESETS: dict[str, dict] = {
     # GenDoP's ArAE text model shape (its text encoder is CLIP; trajkit's new models read MiniLM features)
     "gendop": dict(hidden=1024, heads=8, layers=12, ffn=4096, poses=30, slots=list(range(10)), text_tokens=77,
-                   lr=1e-5, dropout=0.1),
-    # the embedded model: 20 poses × (quaternion, normalised translation) = 140 tokens; no scale token (a point
-    # mass at "no translation" that greedy decoding prefers over the spread of real scales), no intrinsics
+                   lr=1e-5, dropout=0.1, relative_to="first"),
+    # the embedded model: 20 poses × (quaternion, normalised translation) = 140 tokens, each pose relative to the
+    # previous one. No scale token (a point mass at "no translation" that greedy decoding preferred over the
+    # spread of real scales) and no intrinsics. With poses relative to the first, a model this size learned
+    # the first segment of a shot but not how later segments compose with earlier turns.
     "small": dict(hidden=128, heads=4, layers=4, ffn=512, poses=20, slots=[0, 1, 2, 3, 4, 5, 6],
-                  text_tokens=48, lr=1e-3, dropout=0.05),
+                  text_tokens=48, lr=1e-3, dropout=0.05, relative_to="previous"),
 }
 
 
@@ -86,6 +88,7 @@ class TrainOptions(BaseModel):
                               positions=text_tokens + 2 + poses * len(slots) + positions_margin,
                               cond_mode="text", text_encoder="minilm", text_tokens=text_tokens, poses=poses,
                               slots=slots, token_offset=3, caption_key=self.caption_key,
+                              relative_to=PRESETS[self.preset]["relative_to"],
                               notes={"trained_on": self.data, "epochs": self.epochs})
 
 
