@@ -36,7 +36,7 @@ def demo_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     result = CliRunner().invoke(app, ["demo", "-o", str(out), "--json"])
     assert result.exit_code == 0, result.stderr
     report = json.loads(result.stdout)
-    assert report["done"] == 1
+    assert report["done"] == 2  # the authored job and the directed one
     return out / "demo"
 
 
@@ -47,6 +47,22 @@ def test_demo_writes_the_full_output_folder(demo_folder: Path) -> None:
     record = json.loads((demo_folder / "job.json").read_text())
     assert record["resolved"]["frames"] == 81 and record["resolved"]["tracks"] == 65  # ball + 8×8 grid
     assert any("depth map" in n for n in record["notes"])
+
+
+def test_demo_directs_a_camera_from_text(demo_folder: Path) -> None:
+    import trajkit
+    from trajkit.director.tagging import tag
+    from trajkit.jobs.demo import DIRECTED
+
+    folder = demo_folder.parent / "demo-director"
+    for name in ("video.mp4", "camera.png", "controls/camera.json", "controls/tracks.json", "report.html"):
+        assert (folder / name).is_file(), name
+    record = json.loads((folder / "job.json").read_text())
+    assert any("directed from text" in n and DIRECTED in n for n in record["notes"])
+    camera = trajkit.load(folder / "controls" / "camera.json")
+    assert camera.num_frames == 81
+    moves = {s.name for s in tag(camera)}
+    assert moves & {"move forward + yaw right", "move forward", "static + yaw right"}, moves
 
 
 def test_report_plays_in_headless_chromium(demo_folder: Path, tmp_path: Path) -> None:

@@ -73,6 +73,9 @@ def _job(tmp_path: Path, data_dir: Path, **fields) -> Path:
         ({"options": {"blur": 1}}, "field 'options'"),
         ({"tracks": "wrong_canvas.json"}, "field 'tracks'"),
         ({"camera": {"moves": "spin around"}}, "valid verbs"),
+        ({"camera": {"moves": "pan left 10deg", "text": "pan left"}}, "exactly one of"),
+        ({"camera": {"text": "pan left", "director": "nowhere"}}, "field 'camera.director'"),
+        ({"camera": {"text": "pan left " * 30}}, "word pieces long"),
         ({"colour": "red"}, "field 'colour'"),
     ],
 )

