@@ -23,6 +23,7 @@ import numpy as np
 from ..core.camera import CameraPath
 from ..core.entities import EntityPaths
 from ..core.errors import TrajkitError, ValidationError
+from ..core.timing import latent_frame_indices, latent_source_frames
 
 MAX_ENTITIES = 3
 #: Frames of a 360°-Motion clip; such paths get 3DTrajMaster's own crop.
@@ -30,22 +31,10 @@ DATASET_FRAMES = 99
 _Y_UP = np.diag([1.0, -1.0, 1.0, 1.0])
 
 
-def latent_source_frames(video_frames: Sequence[int] | np.ndarray) -> np.ndarray:
-    """Source frame of each latent frame ``((N − 1)/4 + 1,)`` for ``N = 4k + 1`` video frames ``F``."""
-    F = np.asarray(video_frames, dtype=np.int64).reshape(-1)
-    if len(F) < 1 or (len(F) - 1) % 4:
-        raise ValidationError("frames", "4k + 1 video frames (CogVideoX: 49)", str(len(F)),
-                              where="latent_source_frames")
-    k = np.arange(1, (len(F) - 1) // 4 + 1)
-    return np.concatenate([F[:1], (F[4 * k - 3] + F[4 * k]) // 2])
-
-
 def default_latent_frames(num_frames: int, video_frames: int = 49) -> np.ndarray:
     """The latent source frames for a path of ``num_frames``: 3DTrajMaster's inference crop for 360°-Motion clips,
     else every frame is a video frame (``num_frames`` must then be ``4k + 1``)."""
     if num_frames == DATASET_FRAMES:
-        from ..formats.trajmaster import latent_frame_indices
-
         return latent_frame_indices(start=10, num_frames=video_frames)
     if (num_frames - 1) % 4:
         raise ValidationError("frames", f"4k + 1 frames (one per video frame, e.g. 49) or a {DATASET_FRAMES}-frame "

@@ -13,6 +13,7 @@ Two families:
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -70,3 +71,51 @@ def interpolation_weights(positions: np.ndarray, n_in: int) -> tuple[np.ndarray,
     hi = np.minimum(lo + 1, n_in - 1)
     frac = positions - lo
     return lo, hi, frac
+
+
+def latent_source_frames(video_frames: Sequence[int] | np.ndarray) -> np.ndarray:
+    """Source frame of each latent frame ``((N − 1)/4 + 1,)`` int64 for ``N = 4k + 1`` video frames ``F``:
+    CogVideoX's causal VAE groups frames 1–4, 5–8, … behind frame 0, and 3DTrajMaster poses latent 0 at ``F₀``
+    and latent ``k`` at ``floor((F_{4k−3} + F_{4k}) / 2)``."""
+    F = np.asarray(video_frames, dtype=np.int64).reshape(-1)
+    if len(F) < 1 or (len(F) - 1) % 4:
+        raise ValidationError("frames", "4k + 1 video frames (CogVideoX: 49)", str(len(F)),
+                              where="latent_source_frames")
+    k = np.arange(1, (len(F) - 1) // 4 + 1)
+    return np.concatenate([F[:1], (F[4 * k - 3] + F[4 * k]) // 2])
+
+
+def video_frame_indices(start: int = 10, num_frames: int = 49, stride: float = 1.75,
+                        reverse: bool = False) -> np.ndarray:
+    """Source frames ``F`` (``num_frames``,) int64 of 3DTrajMaster's crop: ``floor(linspace(s, s+L−1, n))``.
+
+    ``L = int(n·stride)`` (85 for 49 frames at stride 1.75); ``reverse`` returns ``F`` reversed.
+    """
+    _check_sampling(start, num_frames, stride)
+    length = int(num_frames * stride)
+    frames = np.floor(np.linspace(start, start + length - 1, num_frames)).astype(np.int64)
+    return frames[::-1].copy() if reverse else frames
+
+
+def latent_frame_indices(start: int = 10, num_frames: int = 49, stride: float = 1.75,
+                         reverse: bool = False) -> np.ndarray:
+    """Source frame of each latent pose, int64 ``((num_frames − 1)/4 + 1,)`` (13 by default).
+
+    With ``F`` from :func:`video_frame_indices` (reversed first when ``reverse``), the causal VAE
+    grouping gives ``L₀ = F₀`` and ``L_k = floor((F_{4k−3} + F_{4k}) / 2)`` for ``k ≥ 1``. Inference uses
+    ``start = 10``: 10, 14, 21, …, 91.
+    """
+    if num_frames < 1 or (num_frames - 1) % 4:
+        raise ValidationError("num_frames", "a frame count 4k+1 (e.g. 49)", str(num_frames),
+                              where="latent_frame_indices")
+    return latent_source_frames(video_frame_indices(start, num_frames, stride, reverse))
+
+
+def _check_sampling(start: int, num_frames: int, stride: float) -> None:
+    where = "video_frame_indices"
+    if int(start) != start or start < 0:
+        raise ValidationError("start", "a non-negative integer frame", repr(start), where=where)
+    if int(num_frames) != num_frames or num_frames < 1:
+        raise ValidationError("num_frames", "a positive integer", repr(num_frames), where=where)
+    if not (math.isfinite(stride) and stride > 0):
+        raise ValidationError("stride", "a positive number", repr(stride), where=where)

@@ -11,9 +11,7 @@ transformers' ``position_ids`` buffers and the vision towers' unused ``post_laye
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from pathlib import Path
 
 import torch
@@ -32,32 +30,19 @@ class CheckpointError(TrajkitError, ValueError):
     """A director checkpoint that cannot be used (missing, unreadable, wrong layout or shapes)."""
 
 
-def _atomic_write(path: Path, write) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 would make shared checkpoints unreadable to others
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 def save_director(model: Director, folder: str | Path, dtype: torch.dtype | None = None) -> Path:
     """Write ``folder/config.json`` and ``folder/model.safetensors`` (atomically); returns the folder."""
-    from safetensors.torch import save_file
+    from safetensors.torch import save
+
+    from ..formats._io import atomic_write_bytes, atomic_write_text
 
     folder = Path(folder)
     config_json = json.dumps(model.config.to_json(), indent=2)
     state = {k: (v.to(dtype) if dtype is not None and v.is_floating_point() else v).detach().cpu().contiguous()
              for k, v in model.state_dict().items()}
-    _atomic_write(folder / WEIGHTS_NAME,
-                  lambda tmp: save_file(state, tmp, metadata={"format": "trajkit-director", "config": config_json}))
-    _atomic_write(folder / CONFIG_NAME, lambda tmp: Path(tmp).write_text(config_json + "\n"))
+    metadata = {"format": "trajkit-director", "config": config_json}
+    atomic_write_bytes(folder / WEIGHTS_NAME, save(state, metadata=metadata))
+    atomic_write_text(folder / CONFIG_NAME, config_json + "\n")
     return folder
 
 

@@ -27,15 +27,11 @@ from torch import nn
 from torch.nn import functional
 
 from ..core.errors import ValidationError
-from .conditioning import SD21_TEXT_CONFIG, VIT_H14_CONFIG, clip_text_model, clip_vision_model
+from .conditioning import SD21_TEXT_CONFIG, VIT_H14_CONFIG, MiniLMText, clip_text_model, clip_vision_model
 from .tokenizer import ALL_SLOTS, BOS, CameraTokenizer
 
 CondMode = Literal["text", "depth+image+text"]
 TextEncoderKind = Literal["clip", "minilm", "none"]
-
-#: Width of the MiniLM text stream (CLIP widths come from the encoder configs: SD-2.1 text 1024, ViT-H/14 1280).
-STREAM_WIDTH = {"minilm": 384}
-
 
 @dataclass(frozen=True)
 class DirectorConfig:
@@ -85,7 +81,7 @@ class DirectorConfig:
     def text_width(self) -> int:
         if self.text_encoder == "clip":
             return (self.text_encoder_config or SD21_TEXT_CONFIG)["hidden_size"]
-        return STREAM_WIDTH.get(self.text_encoder, self.hidden)
+        return MiniLMText.width if self.text_encoder == "minilm" else self.hidden
 
     @property
     def image_width(self) -> int:

@@ -38,7 +38,6 @@ Intrinsics are not stored; the rig uses a 35 mm lens on a 23.76 mm wide sensor, 
 from __future__ import annotations
 
 import ast
-import math
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -51,8 +50,9 @@ from ..core._validate import check_size
 from ..core.camera import ROTATION_ATOL, CameraPath, intrinsics_matrix
 from ..core.conventions import opencv_to_unreal, unreal_to_opencv
 from ..core.entities import EntityPaths
-from ..core.errors import FormatError, TrajkitError, ValidationError
+from ..core.errors import FormatError, TrajkitError
 from ..core.rotations import is_rotation_matrix
+from ..core.timing import latent_frame_indices, video_frame_indices
 from ._io import atomic_write_text, dump_json, file_fields, read_json, read_text, require
 from .documents import CameraSet, LocationData, PromptList, TrajMasterCase, TrajMasterTestSets
 from .registry import Format, register
@@ -116,45 +116,6 @@ def rig_intrinsics(size: tuple[int, int] = DEFAULT_SIZE) -> np.ndarray:
     w, h = check_size(size, "trajmaster")  # type: ignore[misc]
     f = LENS_MM * w / SENSOR_WIDTH_MM
     return intrinsics_matrix(f, f, w / 2.0, h / 2.0)
-
-
-def video_frame_indices(start: int = 10, num_frames: int = 49, stride: float = 1.75,
-                        reverse: bool = False) -> np.ndarray:
-    """Source frames ``F`` (``num_frames``,) int64 of 3DTrajMaster's crop: ``floor(linspace(s, s+L−1, n))``.
-
-    ``L = int(n·stride)`` (85 for 49 frames at stride 1.75); ``reverse`` returns ``F`` reversed.
-    """
-    _check_sampling(start, num_frames, stride)
-    length = int(num_frames * stride)
-    frames = np.floor(np.linspace(start, start + length - 1, num_frames)).astype(np.int64)
-    return frames[::-1].copy() if reverse else frames
-
-
-def latent_frame_indices(start: int = 10, num_frames: int = 49, stride: float = 1.75,
-                         reverse: bool = False) -> np.ndarray:
-    """Source frame of each latent pose, int64 ``((num_frames − 1)/4 + 1,)`` (13 by default).
-
-    With ``F`` from :func:`video_frame_indices` (reversed first when ``reverse``), the causal VAE
-    grouping gives ``L₀ = F₀`` and ``L_k = floor((F_{4k−3} + F_{4k}) / 2)`` for ``k ≥ 1``. Inference uses
-    ``start = 10``: 10, 14, 21, …, 91.
-    """
-    if num_frames < 1 or (num_frames - 1) % 4:
-        raise ValidationError("num_frames", "a frame count 4k+1 (e.g. 49)", str(num_frames),
-                              where="latent_frame_indices")
-    frames = video_frame_indices(start, num_frames, stride, reverse)
-    k = np.arange(1, (num_frames - 1) // 4 + 1)
-    rest = (frames[4 * k - 3] + frames[4 * k]) // 2
-    return np.concatenate([frames[:1], rest]).astype(np.int64)
-
-
-def _check_sampling(start: int, num_frames: int, stride: float) -> None:
-    where = "video_frame_indices"
-    if int(start) != start or start < 0:
-        raise ValidationError("start", "a non-negative integer frame", repr(start), where=where)
-    if int(num_frames) != num_frames or num_frames < 1:
-        raise ValidationError("num_frames", "a positive integer", repr(num_frames), where=where)
-    if not (math.isfinite(stride) and stride > 0):
-        raise ValidationError("stride", "a positive number", repr(stride), where=where)
 
 
 def _search_dirs(path: Path) -> list[Path]:
