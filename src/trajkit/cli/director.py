@@ -182,7 +182,7 @@ def train_director_command(
     except PydanticError as exc:
         _fail(describe_model_error(exc))
     try:
-        metrics = train_director(options, log=lambda line: err.print(line, highlight=False))
+        metrics = train_director(options, log=lambda line: err.print(line, highlight=False), progress=True)
     except TrajkitError as exc:
         _fail(str(exc))
     out.print(f"[green]trained[/] {output} — load it with: trajkit direct \"…\" -c {output}")

@@ -108,10 +108,13 @@ def _load_data(options: TrainOptions, config: DirectorConfig, log: Callable[[str
     return datadop_folder(options.data, options.caption_key, log=log), None
 
 
-def train_director(options: TrainOptions, log: Callable[[str], None] = print) -> dict:
-    """Train (or resume) a director; returns the metrics written to ``metrics.json``."""
+def train_director(options: TrainOptions, log: Callable[[str], None] = print, progress: bool = False) -> dict:
+    """Train (or resume) a director; returns the metrics written to ``metrics.json``. ``progress`` shows a bar per
+    epoch on stderr."""
     from accelerate import Accelerator
     from accelerate.utils import set_seed
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     if options.threads:
         torch.set_num_threads(options.threads)
@@ -160,6 +163,10 @@ def train_director(options: TrainOptions, log: Callable[[str], None] = print) ->
         model.train()
         order = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(options.seed * 1000 + epoch))
         total_loss = 0.0
+        bar = Progress(TextColumn(f"epoch {epoch + 1}/{options.epochs}"), BarColumn(), MofNCompleteColumn(),
+                       TimeRemainingColumn(), console=Console(stderr=True), transient=True, disable=not progress)
+        bar.start()
+        task = bar.add_task("steps", total=steps_per_epoch)
         for step in range(steps_per_epoch):
             index = order[step * options.batch_size:(step + 1) * options.batch_size]
             features, ids = dataset.batch(index)
@@ -173,6 +180,8 @@ def train_director(options: TrainOptions, log: Callable[[str], None] = print) ->
             optimizer.zero_grad(set_to_none=True)
             total_loss += float(loss.detach())
             progress_state["step"] += 1
+            bar.advance(task)
+        bar.stop()
         mean = total_loss / steps_per_epoch
         progress_state["losses"].append(mean)
         progress_state["epoch"] = epoch + 1
