@@ -1,11 +1,14 @@
-"""Generation backends: ``preview`` (CPU animatic, default), ``wan-ati`` (Wan2.1 I2V + ATI); ``cogvideox_trajmaster``
-follows. Backend modules import torch/diffusers only when they render."""
+"""Generation backends: ``preview`` (CPU animatic, default), ``wan-ati`` (Wan2.1 I2V + ATI) and
+``cogvideox-3dtrajmaster`` (CogVideoX-5B + 3DTrajMaster). Backend modules import torch/diffusers only when they
+render."""
 
 from .base import Backend, GeneratedVideo, GenerationRequest, Progress, no_progress
+from .cogvideox_trajmaster import CogVideoXTrajMasterBackend
 from .preview import PreviewBackend
 from .wan_ati import WanAtiBackend
 
-BACKENDS: dict[str, type] = {"preview": PreviewBackend, "wan-ati": WanAtiBackend}
+BACKENDS: dict[str, type] = {"preview": PreviewBackend, "wan-ati": WanAtiBackend,
+                             "cogvideox-3dtrajmaster": CogVideoXTrajMasterBackend}
 
 
 def get_backend(name: str) -> Backend:
@@ -17,5 +20,5 @@ def get_backend(name: str) -> Backend:
     return BACKENDS[name]()
 
 
-__all__ = ["BACKENDS", "Backend", "GeneratedVideo", "GenerationRequest", "PreviewBackend", "Progress",
-           "WanAtiBackend", "get_backend", "no_progress"]
+__all__ = ["BACKENDS", "Backend", "CogVideoXTrajMasterBackend", "GeneratedVideo", "GenerationRequest",
+           "PreviewBackend", "Progress", "WanAtiBackend", "get_backend", "no_progress"]

@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..core.errors import TrajkitError
+from . import weights
+from .weights import iter_tensors
 
 if TYPE_CHECKING:
     import torch
@@ -125,47 +126,7 @@ def wan_to_diffusers_key(key: str) -> str:
 
 def transformer_files(path: str | Path) -> list[Path]:
     """The safetensors file(s) of a transformer given as a file or a folder (sharded with an index, or single)."""
-    p = Path(path).expanduser()
-    if p.is_file():
-        if p.suffix in (".pth", ".pt", ".bin", ".ckpt"):
-            raise TrajkitError(f"{p}: pickle checkpoints are not loaded (they can run code); use a .safetensors file")
-        if p.suffix != ".safetensors":
-            raise TrajkitError(f"{p}: expected a .safetensors file or a folder of them")
-        return [p]
-    if not p.is_dir():
-        raise TrajkitError(f"transformer weights: {p} does not exist\n{DOWNLOAD_HELP}")
-    for sub in (p, p / "transformer"):
-        indexes = sorted(sub.glob("*.safetensors.index.json"))
-        if indexes:
-            try:
-                weight_map = json.loads(indexes[0].read_text(encoding="utf-8"))["weight_map"]
-            except (OSError, ValueError, KeyError, TypeError) as exc:
-                raise TrajkitError(f"{indexes[0]}: not a safetensors index (no 'weight_map')") from exc
-            shards = sorted({sub / name for name in weight_map.values()})
-            missing = [s.name for s in shards if not s.is_file()]
-            if missing:
-                raise TrajkitError(f"{indexes[0]}: shards missing from {sub}: {', '.join(missing)}")
-            return shards
-        single = sorted(sub.glob("*.safetensors"))
-        if len(single) == 1:
-            return single
-        if len(single) > 1:
-            raise TrajkitError(f"{sub}: several .safetensors files and no index; name the file to load: "
-                               + ", ".join(s.name for s in single))
-    raise TrajkitError(f"transformer weights: no .safetensors files in {p}\n{DOWNLOAD_HELP}")
-
-
-def iter_tensors(files: list[Path]) -> Iterator[tuple[str, torch.Tensor]]:
-    """``(name, tensor)`` of every tensor in the files, read lazily (one at a time)."""
-    from safetensors import SafetensorError, safe_open
-
-    for f in files:
-        try:
-            with safe_open(str(f), framework="pt") as handle:
-                for name in handle.keys():  # noqa: SIM118 - safe_open handles are not iterable
-                    yield name, handle.get_tensor(name)
-        except (SafetensorError, OSError) as exc:
-            raise TrajkitError(f"{f}: not a readable safetensors file ({exc})") from exc
+    return weights.transformer_files(path, DOWNLOAD_HELP)
 
 
 def read_transformer_state(path: str | Path, dtype: torch.dtype) -> dict[str, torch.Tensor]:
@@ -241,45 +202,8 @@ def load_wan_transformer(path: str | Path, config: dict[str, Any] | str | Path, 
     return model.eval().requires_grad_(False)
 
 
-def _hub_cache_dir() -> str:
-    try:
-        from huggingface_hub.constants import HF_HUB_CACHE
-
-        return str(HF_HUB_CACHE)
-    except ImportError:  # pragma: no cover - huggingface_hub comes with diffusers
-        return "~/.cache/huggingface/hub"
-
-
 def locate_base(base: str | Path, *, download: bool = False, need_transformer: bool = True) -> Path:
-    """The local folder of a diffusers-format Wan2.1 I2V pipeline.
-
-    ``base`` is a folder, or a Hugging Face repo id looked up in the local cache (fetched only with
-    ``download=True``). Raises a :class:`TrajkitError` naming each missing component and where it looked.
-    """
-    p = Path(base).expanduser()
-    if p.is_dir():
-        folder = p
-    elif p.exists():
-        raise TrajkitError(f"base model: {p} is a file; give the folder of a diffusers-format Wan2.1 I2V pipeline")
-    elif re.fullmatch(r"[\w.-]+/[\w.-]+", str(base)):
-        from huggingface_hub import snapshot_download
-        from huggingface_hub.errors import LocalEntryNotFoundError
-
-        try:
-            folder = Path(snapshot_download(str(base), local_files_only=not download))
-        except LocalEntryNotFoundError as exc:
-            raise TrajkitError(f"base model {base!r} is not in the Hugging Face cache ({_hub_cache_dir()}) and "
-                               f"downloads are off (pass --download to fetch it)\n{DOWNLOAD_HELP}") from exc
-        except OSError as exc:
-            raise TrajkitError(f"base model {base!r}: download failed ({exc})\n{DOWNLOAD_HELP}") from exc
-    else:
-        raise TrajkitError(f"base model: {p} does not exist (give a folder or a Hugging Face repo id)\n{DOWNLOAD_HELP}")
-    needed = [c for c in BASE_COMPONENTS if need_transformer or c != "transformer"]
-    missing = [c for c in needed if not (folder / c).is_dir() or not any((folder / c).iterdir())]
-    if not (folder / "model_index.json").is_file():
-        missing.insert(0, "model_index.json")
-    if missing:
-        raise TrajkitError(f"base model at {folder} is incomplete: missing {', '.join(missing)} "
-                           f"(a diffusers-format Wan2.1 I2V pipeline has {', '.join(BASE_COMPONENTS)})\n"
-                           f"{DOWNLOAD_HELP}")
-    return folder
+    """The local folder of a diffusers-format Wan2.1 I2V pipeline (a folder, or a Hugging Face repo id looked up in
+    the local cache and fetched only with ``download=True``); errors name each missing component."""
+    return weights.locate_pipeline(base, what="Wan2.1 I2V", components=BASE_COMPONENTS, help_text=DOWNLOAD_HELP,
+                                   download=download, need_transformer=need_transformer)

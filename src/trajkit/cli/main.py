@@ -697,14 +697,15 @@ def viz_entities(
 
 # ---------------------------------------------------------------------------- generate / demo
 def _run_job_file(job_file: Path, out_dir: Path, backend: str | None, as_json: bool, quiet: bool,
-                  overrides: dict[str, Any] | None = None, options: dict[str, Any] | None = None) -> None:
+                  overrides: dict[str, Any] | None = None, options: dict[str, Any] | None = None,
+                  dataset: Path | None = None, ids: list[str] | None = None) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from ..jobs import load_jobs, run_jobs, summary
     from ..jobs.spec import override_jobs
 
     try:
-        specs = override_jobs(load_jobs(job_file), overrides or {}, options or {})
+        specs = override_jobs(load_jobs(job_file, dataset=dataset, ids=ids), overrides or {}, options or {})
         bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                        console=err, disable=quiet or as_json)
         tasks: dict[str, Any] = {}
@@ -756,32 +757,47 @@ def _parse_set(items: list[str]) -> dict[str, Any]:
 def generate(
     job_file: Path = typer.Argument(..., help="Job file (YAML/JSON: one job, a list, or ATI's test.yaml)."),
     output: Path = typer.Option(Path("outputs"), "--output", "-o", help="Folder for the job folders."),
-    backend: str | None = typer.Option(None, "--backend", help="Override the jobs' backend: preview or wan-ati."),
-    frames: int | None = typer.Option(None, "--frames", help="Override frames per video (Wan: 4k+1, default 81)."),
+    backend: str | None = typer.Option(None, "--backend",
+                                       help="Override the jobs' backend: preview, wan-ati or cogvideox-3dtrajmaster."),
+    frames: int | None = typer.Option(None, "--frames",
+                                      help="Override frames per video (4k+1; Wan 81, CogVideoX 49 by default)."),
     fps: float | None = typer.Option(None, "--fps", help="Override the output frame rate."),
     size: str | None = typer.Option(None, "--size", help="Override the size: WIDTHxHEIGHT or 'auto' (ATI's rule)."),
     seed: int | None = typer.Option(None, "--seed", help="Override the seed."),
-    base: str | None = typer.Option(None, "--base", help="[wan-ati] Wan2.1 I2V diffusers folder or HF repo id.",
-                                    rich_help_panel="Model (wan-ati)"),
-    transformer: str | None = typer.Option(None, "--transformer", rich_help_panel="Model (wan-ati)",
+    base: str | None = typer.Option(None, "--base", rich_help_panel="Model",
+                                    help="Diffusers base folder or HF repo id (Wan2.1 I2V / CogVideoX-5B)."),
+    transformer: str | None = typer.Option(None, "--transformer", rich_help_panel="Model",
                                            help="[wan-ati] ATI transformer .safetensors file or folder."),
-    download: bool = typer.Option(False, "--download", rich_help_panel="Model (wan-ati)",
-                                  help="[wan-ati] Allow downloading a missing base from the Hugging Face Hub."),
-    steps: int | None = typer.Option(None, "--steps", help="[wan-ati] Denoising steps (40).",
-                                     rich_help_panel="Model (wan-ati)"),
-    guidance: float | None = typer.Option(None, "--guidance", help="[wan-ati] CFG scale (5.0).",
-                                          rich_help_panel="Model (wan-ati)"),
-    window: str | None = typer.Option(None, "--window", rich_help_panel="Model (wan-ati)",
+    injector: str | None = typer.Option(None, "--injector", rich_help_panel="Model",
+                                        help="[cogvideox-3dtrajmaster] 3DTrajMaster injector folder or .safetensors."),
+    lora: str | None = typer.Option(None, "--lora", rich_help_panel="Model",
+                                    help="[cogvideox-3dtrajmaster] 3DTrajMaster's LoRA file or folder."),
+    download: bool = typer.Option(False, "--download", rich_help_panel="Model",
+                                  help="Allow downloading a missing base from the Hugging Face Hub."),
+    steps: int | None = typer.Option(None, "--steps", help="Denoising steps (wan-ati 40, CogVideoX 50).",
+                                     rich_help_panel="Sampling"),
+    guidance: float | None = typer.Option(None, "--guidance", help="CFG scale (wan-ati 5.0, CogVideoX 6).",
+                                          rich_help_panel="Sampling"),
+    window: str | None = typer.Option(None, "--window", rich_help_panel="Sampling",
                                       help="[wan-ati] START,END fractions of the steps that use the tracks (0,1)."),
-    dtype: str | None = typer.Option(None, "--dtype", help="[wan-ati] auto, bf16, fp16 or fp32.",
-                                     rich_help_panel="Memory (wan-ati)"),
-    device: str | None = typer.Option(None, "--device", help="[wan-ati] auto, cuda, cuda:1, cpu …",
-                                      rich_help_panel="Memory (wan-ati)"),
-    offload: str | None = typer.Option(None, "--offload", rich_help_panel="Memory (wan-ati)",
-                                       help="[wan-ati] none, model, group or sequential CPU offloading."),
-    vae_tiling: bool = typer.Option(False, "--vae-tiling", help="[wan-ati] Tiled VAE encode/decode.",
-                                    rich_help_panel="Memory (wan-ati)"),
+    injector_steps: int | None = typer.Option(None, "--injector-steps", rich_help_panel="Sampling",
+                                              help="[cogvideox-3dtrajmaster] Steps with injector + LoRA, then the "
+                                                   "plain base (21 = 3DTrajMaster's annealed step 20)."),
+    lora_scale: float | None = typer.Option(None, "--lora-scale", rich_help_panel="Sampling",
+                                            help="[cogvideox-3dtrajmaster] LoRA weight (0.6)."),
+    location: str | None = typer.Option(None, "--location", rich_help_panel="Sampling",
+                                        help="[cogvideox-3dtrajmaster] Scene location for the prompt (e.g. desert)."),
+    dtype: str | None = typer.Option(None, "--dtype", help="auto, bf16, fp16 or fp32.", rich_help_panel="Memory"),
+    device: str | None = typer.Option(None, "--device", help="auto, cuda, cuda:1, cpu …", rich_help_panel="Memory"),
+    offload: str | None = typer.Option(None, "--offload", rich_help_panel="Memory",
+                                       help="none, model, group or sequential CPU offloading."),
+    vae_tiling: bool = typer.Option(False, "--vae-tiling", help="Tiled VAE encode/decode.",
+                                    rich_help_panel="Memory"),
     set_options: list[str] = typer.Option([], "--set", help="Any backend option as KEY=VALUE (repeatable)."),
+    dataset: Path | None = typer.Option(None, "--dataset", rich_help_panel="3DTrajMaster test sets",
+                                        help="360°-Motion folder holding the videos a test_sets.json names."),
+    ids: str | None = typer.Option(None, "--ids", rich_help_panel="3DTrajMaster test sets",
+                                   help="Comma-separated test_sets.json case keys to run (default all)."),
     as_json: bool = typer.Option(False, "--json", help="Print the run summary as JSON."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or messages."),
 ) -> None:
@@ -791,9 +807,11 @@ def generate(
     OUT/NAME.failed.json and the others continue. Inputs are checked before any rendering starts.
     Flags override every job's own values.
 
-    Backends: preview (CPU animatic, default) and wan-ati (Wan2.1-I2V-14B + ATI's motion patch; needs the
-    weights on disk: the README's "Wan2.1 + ATI" section gives the download commands). Nothing is
-    downloaded unless you pass --download.
+    Backends: preview (CPU animatic, default), wan-ati (Wan2.1-I2V-14B + ATI's motion patch) and
+    cogvideox-3dtrajmaster (CogVideoX-5B + 3DTrajMaster's injector and LoRA; 1–3 entities with prompts). The
+    model backends need the weights on disk: the README's "Wan2.1 + ATI" and "CogVideoX + 3DTrajMaster"
+    sections give the download commands. Nothing is downloaded unless you pass --download.
+    3DTrajMaster's test_sets.json runs as a job file with --dataset (the 360°-Motion folder).
 
     Examples:
 
@@ -803,6 +821,9 @@ def generate(
         --transformer models/ati --offload model
 
         trajkit generate my_job.yaml -o renders --backend wan-ati --window 0,0.6 --set topk=3
+
+        trajkit generate test_sets.json --dataset 360Motion-Dataset/480_720 --ids 0,10,20
+        --base models/cogvideox-5b --injector models/3dtrajmaster/injector --lora models/3dtrajmaster/lora
     """
     overrides: dict[str, Any] = {}
     if frames is not None:
@@ -819,15 +840,18 @@ def generate(
             options["window"] = [float(v) for v in window.split(",")]
         except ValueError:
             _fail(f"--window expects START,END fractions, e.g. 0,0.5; got {window!r}")
-    for key, value in (("base", base), ("transformer", transformer), ("steps", steps), ("guidance", guidance),
-                       ("dtype", dtype), ("device", device), ("offload", offload)):
+    for key, value in (("base", base), ("transformer", transformer), ("injector", injector), ("lora", lora),
+                       ("steps", steps), ("guidance", guidance), ("injector_steps", injector_steps),
+                       ("lora_scale", lora_scale), ("location", location), ("dtype", dtype), ("device", device),
+                       ("offload", offload)):
         if value is not None:
             options[key] = value
     if download:
         options["download"] = True
     if vae_tiling:
         options["vae_tiling"] = True
-    _run_job_file(job_file, output, backend, as_json, quiet, overrides, options)
+    id_list = [i.strip() for i in ids.split(",") if i.strip()] if ids is not None else None
+    _run_job_file(job_file, output, backend, as_json, quiet, overrides, options, dataset, id_list)
 
 
 @app.command()

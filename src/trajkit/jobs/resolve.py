@@ -10,7 +10,10 @@ brought to the target canvas and timeline once, explicitly, and every such step 
   ``fps`` (ATI files with ATI's 121 → 81 index rule, others linearly);
 * a camera path is rescaled, resampled and bridged to tracks (first-frame depth when given); with object
   tracks too, the camera motion is composed onto them and a background grid is added;
-* entity paths are bridged through their camera (360°-Motion files follow ground contacts).
+* entity paths are bridged through their camera (360°-Motion files follow ground contacts);
+* a backend's own defaults (``job_defaults``: CogVideoX's 49 frames at 8 fps, 720×480) fill what the job leaves
+  unset; for ``cogvideox-3dtrajmaster`` a 99-frame 360°-Motion clip is cut as 3DTrajMaster cuts it (frames
+  10…94 at stride 1.75 → 49 frames) before any resampling.
 """
 
 from __future__ import annotations
@@ -180,8 +183,20 @@ def _resolve_camera(spec: JobSpec, base: Path, size: tuple[int, int], notes: lis
     return fit_timeline(camera, spec.frames, spec.fps)
 
 
-def _resolve_entities(spec: JobSpec, base: Path, size: tuple[int, int], notes: list[str]) -> tuple[
-        EntityPaths | None, float | None]:
+def _trajmaster_crop(ents: EntityPaths, notes: list[str]) -> EntityPaths:
+    """3DTrajMaster's inference crop of a 360°-Motion clip: 49 video frames from frame 10 at stride 1.75."""
+    from ..control.trajmaster import DATASET_FRAMES
+    from ..core.timing import video_frame_indices
+
+    if ents.num_frames != DATASET_FRAMES:
+        return ents
+    index = video_frame_indices(start=10, num_frames=49)
+    notes.append(f"360°-Motion clip cut as 3DTrajMaster: frames {index[0]}…{index[-1]} at stride 1.75 → 49 frames")
+    return ents.replace(poses=ents.poses[:, index], fps=ents.fps / 1.75)
+
+
+def _resolve_entities(spec: JobSpec, base: Path, size: tuple[int, int], notes: list[str],
+                      dataset_crop: bool = False) -> tuple[EntityPaths | None, float | None]:
     if spec.entities is None:
         return None, None
     es = spec.entities
@@ -193,6 +208,13 @@ def _resolve_entities(spec: JobSpec, base: Path, size: tuple[int, int], notes: l
         raise TrajkitError(f"field 'entities.file': {path} holds a {type(ents).__name__}, not entity paths")
     if ents.camera is None:
         raise TrajkitError(f"field 'entities': {path.name} has no camera to view the entities from")
+    if es.prompts is not None:
+        if len(es.prompts) != ents.num_entities or not all(p.strip() for p in es.prompts):
+            raise TrajkitError(f"field 'entities.prompts': {path.name} has {ents.num_entities} entities; give "
+                               f"{ents.num_entities} non-empty prompts, found {len(es.prompts)}")
+        ents = ents.replace(prompts=[p.strip() for p in es.prompts])
+    if dataset_crop and fmt == "trajmaster-json":
+        ents = _trajmaster_crop(ents, notes)
     ground = es.ground
     if ground is None and fmt == "trajmaster-json":
         ground = 0.0
@@ -230,6 +252,11 @@ def resolve_job(spec: JobSpec, base: Path, index: int = 0, backend: str | None =
     if unknown:
         raise TrajkitError(f"field 'options': {backend_name} does not take {unknown}; it takes {sorted(allowed)}")
     notes: list[str] = []
+    defaults = {k: v for k, v in getattr(BACKENDS[backend_name], "job_defaults", {}).items()
+                if k not in spec.model_fields_set}
+    if defaults:
+        spec = spec.model_copy(update=defaults)
+        notes.append(f"{backend_name} defaults: " + ", ".join(f"{k} {v}" for k, v in defaults.items()))
     image_path = resolve_path(spec.image, base, "image") if spec.image else None
     if image_path is None and backend_name == "preview":
         raise TrajkitError("field 'image': the preview backend animates an image; give one")
@@ -243,7 +270,8 @@ def resolve_job(spec: JobSpec, base: Path, index: int = 0, backend: str | None =
         notes.append(f"image resized {image_size[0]}×{image_size[1]} → {size[0]}×{size[1]} (bicubic, no crop)")
     tracks = _resolve_tracks(spec, base, image_size, size, notes)  # type: ignore[arg-type]
     camera = _resolve_camera(spec, base, size, notes)  # type: ignore[arg-type]
-    entities, ground = _resolve_entities(spec, base, size, notes)  # type: ignore[arg-type]
+    entities, ground = _resolve_entities(spec, base, size, notes,  # type: ignore[arg-type]
+                                         dataset_crop=backend_name == "cogvideox-3dtrajmaster")
     depth = _load_depth(spec, base)
     parts = []
     if camera is not None:

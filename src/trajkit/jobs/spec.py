@@ -84,9 +84,13 @@ class CameraSpec(_Spec):
 
 
 class EntitiesSpec(_Spec):
-    """Entity paths from a file; bridged to tracks through their camera (``ground``: follow ground contacts)."""
+    """Entity paths from a file; bridged to tracks through their camera (``ground``: follow ground contacts).
+
+    ``prompts`` replaces the file's entity descriptions (one per entity, in the file's order) — 360°-Motion files
+    only store CharacterInfo indices. ``camera`` picks a rig camera (1–12 for 360°-Motion; 12 by default)."""
 
     file: str
+    prompts: list[str] | None = None
     camera: str | None = None
     ground: float | None = None
     footprint: int = Field(4, ge=0, le=32)
@@ -173,9 +177,9 @@ def override_jobs(specs: list[JobSpec], fields: dict[str, Any], options: dict[st
         return specs
     out = []
     for k, spec in enumerate(specs):
-        doc = spec.model_dump()
+        doc = spec.model_dump(exclude_unset=True)  # keep "not set" visible: backends fill their own defaults
         doc.update(fields)
-        doc["options"] = {**doc["options"], **options}
+        doc["options"] = {**doc.get("options", {}), **options}
         try:
             out.append(JobSpec.model_validate(doc))
         except ValidationError as exc:
@@ -183,9 +187,12 @@ def override_jobs(specs: list[JobSpec], fields: dict[str, Any], options: dict[st
     return out
 
 
-def load_jobs(path: str | Path) -> list[JobSpec]:
-    """Read and validate a YAML/JSON job file."""
+def load_jobs(path: str | Path, *, dataset: str | Path | None = None, ids: list[str] | None = None) -> list[JobSpec]:
+    """Read and validate a YAML/JSON job file. 3DTrajMaster's ``test_sets.json`` is read as a job list too (its
+    cases, or those in ``ids``), given the 360°-Motion ``dataset`` folder its videos live in."""
     import yaml
+
+    from .test_sets import is_test_sets, jobs_from_test_sets
 
     p = Path(path)
     if not p.is_file():
@@ -194,4 +201,8 @@ def load_jobs(path: str | Path) -> list[JobSpec]:
         doc = yaml.safe_load(p.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise TrajkitError(f"{p}: not valid YAML/JSON ({exc})") from exc
+    if is_test_sets(doc):
+        return parse_jobs(jobs_from_test_sets(p, dataset, ids), str(p))
+    if dataset is not None or ids is not None:
+        raise TrajkitError(f"{p}: --dataset and --ids apply to 3DTrajMaster test sets (test_sets.json) only")
     return parse_jobs(doc, str(p))
