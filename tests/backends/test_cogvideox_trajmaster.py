@@ -268,13 +268,28 @@ def test_generate_cli_with_entity_template_job(tiny_trajmaster, tmp_path):
     ents = place([straight(), arc()], ["a koi fish glides", "a bear walks"], frames=FRAMES)
     write_json(ents, tmp_path / "ents.json")
     (tmp_path / "job.yaml").write_text(
-        f"name: two\nentities: ents.json\nbackend: cogvideox-3dtrajmaster\nframes: {FRAMES}\nsize: [32, 32]\n")
+        f"- {{name: two, entities: ents.json, backend: cogvideox-3dtrajmaster, frames: {FRAMES}, size: [32, 32]}}\n"
+        "- name: authored\n  backend: cogvideox-3dtrajmaster\n  frames: 9\n  size: [32, 32]\n"
+        "  entities:\n    templates: [{shape: zigzag, length: 3, count: 2}, {shape: arc, radius: 2, degrees: 120},"
+        " {shape: spin}]\n    prompts: [a red fox, a deer, a horse]\n    distance: 6\n")
     args = ["generate", str(tmp_path / "job.yaml"), "-o", str(tmp_path / "out"), "--base",
             str(tiny_trajmaster["base"]), "--injector", str(tiny_trajmaster["injector"]), "--lora",
             str(tiny_trajmaster["lora"]), "--steps", "2", "--injector-steps", "1", "--location", "park", "--json"]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["done"] == 1
+    assert json.loads(result.stdout)["done"] == 2
     assert (tmp_path / "out" / "two" / "video.mp4").is_file()
+    authored = json.loads((tmp_path / "out" / "authored" / "controls" / "entities.json").read_text())
+    assert authored["prompts"] == ["a red fox", "a deer", "a horse"]
+    record = json.loads((tmp_path / "out" / "authored" / "job.json").read_text())
+    assert any("zigzag, arc, spin, 6 m in front" in n for n in record["notes"])
     result = CliRunner().invoke(app, [*args[:-3], "--json"])  # no location and no prompt
     assert result.exit_code != 0 and "location" in result.output
+    (tmp_path / "bad.yaml").write_text("entities: {file: ents.json, prompts: [just one]}\n"
+                                       "backend: cogvideox-3dtrajmaster\n")
+    result = CliRunner().invoke(app, ["generate", str(tmp_path / "bad.yaml"), "-o", str(tmp_path / "out2")])
+    assert result.exit_code != 0 and "give 2 non-empty prompts, found 1" in result.output
+    (tmp_path / "bad2.yaml").write_text("entities: {templates: [{shape: straight, width: 3}], prompts: [a fox]}\n"
+                                        "backend: cogvideox-3dtrajmaster\n")
+    result = CliRunner().invoke(app, ["generate", str(tmp_path / "bad2.yaml"), "-o", str(tmp_path / "out3")])
+    assert result.exit_code != 0 and "straight does not take ['width']" in result.output

@@ -195,12 +195,35 @@ def _trajmaster_crop(ents: EntityPaths, notes: list[str]) -> EntityPaths:
     return ents.replace(poses=ents.poses[:, index], fps=ents.fps / 1.75)
 
 
+def _template_entities(es: Any, frames: int, fps: float, notes: list[str]) -> EntityPaths:
+    """Entities authored from templates in front of 3DTrajMaster's rig camera (trajkit.author.entities)."""
+    from ..author import entities as author
+
+    templates = []
+    for k, t in enumerate(es.templates):
+        params = dict(t.model_extra or {})
+        try:
+            templates.append(getattr(author, t.shape)(**params))
+        except TypeError as exc:
+            raise TrajkitError(f"field 'entities.templates.{k}': {t.shape} does not take {sorted(params)} ({exc})") \
+                from exc
+    ents = author.place(templates, es.prompts, distance=es.distance, spacing=es.spacing, frames=frames, fps=fps,
+                        speed=es.speed, heading=es.heading)
+    notes.append("entities authored from templates: " + ", ".join(t.shape for t in es.templates)
+                 + f", {es.distance:g} m in front of the rig camera")
+    return ents
+
+
 def _resolve_entities(spec: JobSpec, base: Path, size: tuple[int, int], notes: list[str],
                       dataset_crop: bool = False) -> tuple[EntityPaths | None, float | None]:
     if spec.entities is None:
         return None, None
     es = spec.entities
-    path = resolve_path(es.file, base, "entities.file")
+    if es.templates is not None:
+        ents = _template_entities(es, spec.frames, spec.fps, notes)
+        cam = ents.camera
+        return ents.with_camera(None if cam is None else cam.rescale(size)), es.ground
+    path = resolve_path(es.file or "", base, "entities.file")
     fmt = detect(path).name
     hint = int(es.camera) if es.camera and es.camera.isdigit() else es.camera
     ents = load(path, format=fmt, camera=hint)

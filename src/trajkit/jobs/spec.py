@@ -83,17 +83,44 @@ class CameraSpec(_Spec):
         return self
 
 
+class EntityTemplateSpec(_Spec):
+    """One entity's path from :mod:`trajkit.author.entities`' templates: ``shape`` and that template's own
+    parameters (``straight``: length, direction; ``arc``: radius, degrees, direction; ``turn``: degrees, leg,
+    direction; ``spin``: degrees, direction; ``circle``: radius, clockwise; ``zigzag``: length, width, count,
+    direction). Metres and degrees; direction 90 = to the camera's right."""
+
+    model_config = ConfigDict(extra="allow")
+
+    shape: Literal["straight", "arc", "turn", "spin", "circle", "zigzag"]
+
+
 class EntitiesSpec(_Spec):
-    """Entity paths from a file; bridged to tracks through their camera (``ground``: follow ground contacts).
+    """Entity paths from a ``file``, or authored from ``templates`` (one per entity, placed ``distance`` m in front
+    of 3DTrajMaster's rig camera, ``spacing`` m apart); bridged to tracks through their camera (``ground``: follow
+    ground contacts).
 
     ``prompts`` replaces the file's entity descriptions (one per entity, in the file's order) — 360°-Motion files
-    only store CharacterInfo indices. ``camera`` picks a rig camera (1–12 for 360°-Motion; 12 by default)."""
+    only store CharacterInfo indices; templates need them. ``camera`` picks a rig camera (1–12 for 360°-Motion;
+    12 by default)."""
 
-    file: str
+    file: str | None = None
+    templates: list[EntityTemplateSpec] | None = Field(None, min_length=1, max_length=8)
     prompts: list[str] | None = None
     camera: str | None = None
+    distance: float = Field(8.0, gt=0, le=100)
+    spacing: float = Field(2.0, ge=0, le=100)
+    speed: Literal["linear", "ease-in", "ease-out", "ease-in-out"] = "linear"
+    heading: Literal["path", "fixed"] = "path"
     ground: float | None = None
     footprint: int = Field(4, ge=0, le=32)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> EntitiesSpec:
+        if (self.file is None) == (self.templates is None):
+            raise ValueError("give exactly one of 'file' or 'templates'")
+        if self.templates is not None and (self.prompts is None or len(self.prompts) != len(self.templates)):
+            raise ValueError("templates need 'prompts', one per template")
+        return self
 
 
 class JobSpec(_Spec):

@@ -1,0 +1,175 @@
+"""3DTrajMaster's object injector: its cost per denoising step, and the memory annealing without a copy saves.
+
+Per step (``CogVideoXPipeline`` with guidance: one transformer forward at batch 2), on a random-weight
+CogVideoX-shaped transformer, the same process and inputs:
+
+* **base**: the stock transformer (what runs after annealing, and what plain CogVideoX costs);
+* **injector legacy_kv / aligned**: trajkit's processors installed (21 of 42 blocks on CogVideoX-5B, every second
+  block here), 2 entities, 13 latent frames — ratio to the base step.
+
+Memory: 3DTrajMaster anneals by keeping a deep copy of the whole transformer resident (taken with the injectors
+attached, before the LoRA); trajkit switches processors and the adapter on one transformer. The script measures
+the parameter bytes of both approaches on the benchmark model (the copy is really made) and counts the
+full-size CogVideoX-5B + injector parameters on the meta device (no memory) to give the bf16 figure.
+
+    python benchmarks/trajmaster_injector.py                          # CPU-sized model, 240×352 and 480×720, 49 frames
+    python benchmarks/trajmaster_injector.py --preset full --device cuda --dtype bf16   # CogVideoX-5B size, GPU
+
+Weights are random (no download): timing and memory do not depend on values.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import gc
+import platform
+import time
+
+import torch
+
+#: diffusers' config of THUDM/CogVideoX-5b's transformer.
+COGVIDEOX_5B = dict(num_attention_heads=48, attention_head_dim=64, in_channels=16, out_channels=16, time_embed_dim=512,
+                    text_embed_dim=4096, num_layers=42, sample_width=90, sample_height=60, sample_frames=49,
+                    patch_size=2, temporal_compression_ratio=4, max_text_seq_length=226, flip_sin_to_cos=True,
+                    freq_shift=0, use_rotary_positional_embeddings=True, attention_bias=True,
+                    spatial_interpolation_scale=1.875, temporal_interpolation_scale=1.0)
+#: A CPU-sized model with the same structure: 2 heads of 64, 4 blocks (injectors on 0 and 2), 226 text tokens.
+CPU_SIZED = {**COGVIDEOX_5B, "num_attention_heads": 2, "time_embed_dim": 64, "text_embed_dim": 128, "num_layers": 4}
+PRESETS = {"cpu": CPU_SIZED, "full": COGVIDEOX_5B}
+DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}
+
+
+def random_transformer(config: dict, dtype: torch.dtype, device: str):
+    from accelerate import init_empty_weights
+    from diffusers import CogVideoXTransformer3DModel
+
+    from trajkit.control.trajmaster_injector import add_injectors
+
+    with init_empty_weights():
+        model = CogVideoXTransformer3DModel.from_config(config)
+        add_injectors(model, init="meta")
+    buffers = {name: buf.clone() for name, buf in model.named_buffers()}
+    model = model.to_empty(device=device)
+    g = torch.Generator(device).manual_seed(0)
+    with torch.no_grad():
+        for name, buf in model.named_buffers():
+            buf.copy_(buffers[name])
+        for name, p in model.named_parameters():
+            if p.ndim == 1:
+                p.copy_(torch.ones_like(p) if "norm" in name and name.endswith("weight") else torch.zeros_like(p))
+            else:
+                p.normal_(0.0, 0.02, generator=g)
+    return model.to(dtype).eval().requires_grad_(False)
+
+
+def parameter_bytes(model: torch.nn.Module) -> int:
+    return sum(p.numel() * p.element_size() for p in model.parameters())
+
+
+def full_size_counts() -> tuple[int, int]:
+    """(CogVideoX-5B parameters, injector parameters) counted on the meta device."""
+    from accelerate import init_empty_weights
+    from diffusers import CogVideoXTransformer3DModel
+
+    from trajkit.control.trajmaster_injector import add_injectors, iter_injector_parameters
+
+    with init_empty_weights():
+        model = CogVideoXTransformer3DModel.from_config(COGVIDEOX_5B)
+        base = sum(p.numel() for p in model.parameters())
+        add_injectors(model, init="meta")
+        injector = sum(p.numel() for p in iter_injector_parameters(model))
+    return base, injector
+
+
+def step_inputs(model, size: tuple[int, int], frames: int, dtype, device: str, entities: int = 2):
+    from trajkit.control.trajmaster_injector import EntityConditioning, rotary_table
+
+    w, h = size
+    f = (frames - 1) // 4 + 1
+    cfg = model.config
+    g = torch.Generator(device).manual_seed(1)
+    latents = torch.randn(2, f, cfg.in_channels, h // 8, w // 8, generator=g, device=device, dtype=dtype)
+    text = torch.randn(2, cfg.max_text_seq_length, cfg.text_embed_dim, generator=g, device=device, dtype=dtype)
+    dim = cfg.num_attention_heads * cfg.attention_head_dim
+    cond = EntityConditioning(torch.randn(1, entities, f, 12, generator=g, device=device, dtype=dtype),
+                              torch.randn(1, entities, 50, dim, generator=g, device=device, dtype=dtype),
+                              torch.randn(1, 226, dim, generator=g, device=device, dtype=dtype))
+    rotary = rotary_table(model, f, h // 8, w // 8, device=device)
+    kwargs = dict(hidden_states=latents, encoder_hidden_states=text, timestep=torch.tensor([500, 500], device=device),
+                  image_rotary_emb=rotary, return_dict=False)
+    return kwargs, cond, f * (h // 16) * (w // 16)
+
+
+def timed(fn, repeat: int, device: str) -> tuple[float, float]:
+    """(best seconds, peak GPU GiB or nan)."""
+    best, peak = float("inf"), float("nan")
+    for _ in range(repeat):
+        if device.startswith("cuda"):
+            torch.cuda.synchronize()
+            torch.cuda.reset_peak_memory_stats()
+        start = time.perf_counter()
+        fn()
+        if device.startswith("cuda"):
+            torch.cuda.synchronize()
+            peak = torch.cuda.max_memory_allocated() / 2**30
+        best = min(best, time.perf_counter() - start)
+    return best, peak
+
+
+def main() -> None:
+    from trajkit.control.trajmaster_injector import EntityInjection, injector_blocks
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--preset", choices=sorted(PRESETS), default="cpu")
+    parser.add_argument("--sizes", nargs="+", default=["352x240", "720x480"], help="WxH video sizes")
+    parser.add_argument("--frames", type=int, default=49)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--dtype", choices=sorted(DTYPES), default="fp32")
+    parser.add_argument("--repeat", type=int, default=1)
+    args = parser.parse_args()
+    from diffusers.utils import logging as diffusers_logging
+
+    diffusers_logging.set_verbosity_error()
+    dtype = DTYPES[args.dtype]
+    config = PRESETS[args.preset]
+    print(f"machine: {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, torch "
+          f"{torch.__version__}, device {args.device}"
+          + (f" ({torch.cuda.get_device_name()})" if args.device.startswith("cuda") else ""))
+    model = random_transformer(config, dtype, args.device)
+    blocks = injector_blocks(model)
+    print(f"model: {args.preset} ({config['num_layers']} blocks, width "
+          f"{config['num_attention_heads'] * config['attention_head_dim']}, injectors on {len(blocks)} blocks), "
+          f"{args.dtype}, {args.frames} frames, batch 2 (CFG), 2 entities")
+    print("| size | video tokens | base s/step | legacy_kv s/step | × base | aligned s/step | × base "
+          "| peak GiB base/inj |")
+    print("|---|---|---|---|---|---|---|---|")
+    for text in args.sizes:
+        w, h = (int(v) for v in text.lower().split("x"))
+        kwargs, cond, tokens = step_inputs(model, (w, h), args.frames, dtype, args.device)
+        with torch.inference_mode():
+            model(**kwargs)  # warm-up
+            base, base_peak = timed(lambda kw=kwargs: model(**kw), args.repeat, args.device)
+            rows = {}
+            for mode in ("legacy_kv", "aligned"):
+                with EntityInjection(model, cond, mode=mode):
+                    rows[mode] = timed(lambda kw=kwargs: model(**kw), args.repeat, args.device)
+        legacy, legacy_peak = rows["legacy_kv"]
+        aligned, _ = rows["aligned"]
+        print(f"| {w}×{h} | {tokens} | {base:.3f} | {legacy:.3f} | {legacy / base:.2f} | {aligned:.3f} | "
+              f"{aligned / base:.2f} | {base_peak:.1f}/{legacy_peak:.1f} |")
+    ours = parameter_bytes(model)
+    twin = copy.deepcopy(model)  # what 3DTrajMaster keeps resident for the annealed steps
+    original = ours + parameter_bytes(twin)
+    del twin
+    gc.collect()
+    print(f"annealing, this model: one transformer {ours / 2**20:.1f} MiB of parameters; with the original's "
+          f"resident copy {original / 2**20:.1f} MiB ({original / ours:.2f}×)")
+    base_params, injector_params = full_size_counts()
+    total = base_params + injector_params
+    print(f"annealing, CogVideoX-5B + injectors ({base_params / 1e9:.3f} B + {injector_params / 1e6:.1f} M "
+          f"parameters): the copy trajkit does not make is {total * 2 / 1e9:.2f} GB in bf16")
+
+
+if __name__ == "__main__":
+    main()
