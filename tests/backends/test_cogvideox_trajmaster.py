@@ -74,29 +74,47 @@ class StepProbe:
             h.remove()
 
 
-def test_annealed_sampling_switches_injector_and_lora_on_one_transformer(tiny_trajmaster):
-    backend = CogVideoXTrajMasterBackend()
+def test_annealed_sampling_switches_injector_and_lora_on_one_transformer(tiny_trajmaster, tmp_path):
+    """The issue's end-to-end check: a job with 2 entities, 4 steps, annealing after step 2, through the runner."""
+    from diffusers.models.attention_processor import CogVideoXAttnProcessor2_0
+
+    from trajkit.formats.native import write_json
+    from trajkit.jobs import parse_jobs, run_jobs
+    from trajkit.viz.video import read_mp4
+
     req = request(tiny_trajmaster)
-    pipe = backend.pipeline(backend.check_request(req))
+    write_json(req.entities, tmp_path / "entities.json")
+    spec = {"name": "two", "entities": "entities.json", "backend": "cogvideox-3dtrajmaster", "frames": FRAMES,
+            "size": list(SIZE), "options": dict(req.options)}
+    backend = CogVideoXTrajMasterBackend()
+    pipe = backend.pipeline(backend.check_request(req))  # the runner's backend finds this pipeline in the cache
     lora_modules = sum(1 for n, _ in pipe.transformer.named_modules() if n.endswith("lora_A.trajmaster"))
     assert lora_modules == 4 * 4  # attn1 q/k/v/out of the 4 blocks, never the injectors
     assert not any("attn_injector" in n for n, m in pipe.transformer.named_modules() if hasattr(m, "lora_A"))
     before = live_parameter_bytes()
     probe = StepProbe(pipe.transformer)
     try:
-        video = backend.generate(req)
+        results = run_jobs(parse_jobs(spec), tmp_path, tmp_path / "out")
     finally:
         probe.remove()
+    assert [r.status for r in results] == ["done"], results[0].error
     assert [c["injector"] > 0 for c in probe.calls] == [True, True, False, False]
     assert [c["lora"] > 0 for c in probe.calls] == [True, True, False, False]
     assert probe.calls[0] == {"lora": 16, "injector": 2}  # 16 adapted projections, 2 injector blocks
     assert all(m == before for m in probe.memory), (before, probe.memory)  # no second transformer, no copy
     assert before[0] == 1
-    assert [r["injector_calls"] for r in video.info["step_log"]] == [2, 2, 0, 0]
-    assert video.frames.shape == (FRAMES, SIZE[1], SIZE[0], 3) and video.frames.dtype == np.uint8
+    folder = results[0].folder
+    record = json.loads((folder / "job.json").read_text())
+    log = record["backend_info"]["step_log"]
+    assert [r["injector_calls"] for r in log] == [2, 2, 0, 0] and [r["lora"] for r in log] == [True, True, False, False]
+    assert record["backend_info"]["prompt"] == "a koi fish glides and a bear walks are moving in the desert"
+    frames, fps = read_mp4(folder / "video.mp4")
+    assert frames.shape == (FRAMES, SIZE[1], SIZE[0], 3) and fps == pytest.approx(8.0)
+    for plot in ("entities.png", "input.jpg"):
+        assert (folder / plot).stat().st_size > 1000
+    assert (folder / "entities.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "moving in the desert" in (folder / "report.html").read_text()
     # the pipeline is left as loaded: stock processors back, adapter enabled
-    from diffusers.models.attention_processor import CogVideoXAttnProcessor2_0
-
     assert all(isinstance(b.attn1.processor, CogVideoXAttnProcessor2_0) for b in pipe.transformer.transformer_blocks)
 
 
@@ -161,6 +179,48 @@ def test_requests_it_cannot_render_are_refused_before_loading(tiny_trajmaster, t
     for bad, message in cases:
         with pytest.raises(TrajkitError, match=message):
             backend.check_request(bad)
+
+
+def test_injector_checkpoint_with_the_spec_key_names_loads_sharded(tiny_trajmaster, tmp_path):
+    """A checkpoint written from trajmaster.md §5.1's key table (not from trajkit's modules), sharded as the release
+    is, loads with no missing or unexpected keys and its values land where the spec says."""
+    from diffusers import CogVideoXTransformer3DModel
+    from safetensors.torch import save_file
+
+    from trajkit.backends.cogvideox_weights import load_trajmaster_transformer
+
+    base = CogVideoXTransformer3DModel.from_pretrained(tiny_trajmaster["base"], subfolder="transformer")
+    state = dict(base.state_dict())
+    g = torch.Generator().manual_seed(7)
+    dim, head = 32, 16
+    spec_keys = {}
+    for i in (0, 2):
+        prefix = f"transformer_blocks.{i}."
+        for proj in ("to_q", "to_k", "to_v", "to_out.0"):
+            spec_keys[f"{prefix}attn_injector.{proj}.weight"] = (dim, dim)
+            spec_keys[f"{prefix}attn_injector.{proj}.bias"] = (dim,)
+        for norm in ("norm_q", "norm_k"):
+            spec_keys[f"{prefix}attn_injector.{norm}.weight"] = (head,)
+            spec_keys[f"{prefix}attn_injector.{norm}.bias"] = (head,)
+        spec_keys[f"{prefix}pose_fuse_layer.weight"] = (dim, 12)
+        spec_keys[f"{prefix}pose_fuse_layer.bias"] = (dim,)
+        spec_keys[f"{prefix}attn_null_feature"] = (dim,)
+    state.update({k: torch.randn(shape, generator=g) for k, shape in spec_keys.items()})
+    folder = tmp_path / "injector"
+    folder.mkdir()
+    keys = sorted(state)
+    halves = {"diffusion_pytorch_model-00001-of-00002.safetensors": keys[: len(keys) // 2],
+              "diffusion_pytorch_model-00002-of-00002.safetensors": keys[len(keys) // 2:]}
+    for name, part in halves.items():
+        save_file({k: state[k].contiguous() for k in part}, str(folder / name))
+    index = {"metadata": {}, "weight_map": {k: name for name, part in halves.items() for k in part}}
+    (folder / "diffusion_pytorch_model.safetensors.index.json").write_text(json.dumps(index))
+    (folder / "config.json").write_text((tiny_trajmaster["base"] / "transformer" / "config.json").read_text())
+    model = load_trajmaster_transformer(folder, None, torch.float32)
+    loaded = model.state_dict()
+    assert set(loaded) == set(state)
+    assert all(torch.equal(loaded[k], state[k]) for k in state)
+    assert torch.equal(model.transformer_blocks[2].attn_null_feature, state["transformer_blocks.2.attn_null_feature"])
 
 
 def test_injector_only_file_and_lora_errors(tiny_trajmaster, tmp_path):

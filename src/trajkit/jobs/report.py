@@ -49,7 +49,8 @@ def write_report(folder: Path, record: dict[str, Any]) -> Path:
         items.append(_figure('<img src="camera.png" alt="camera three views">', "camera path: front, top, side"))
     if (folder / "entities.png").exists():
         items.append(_figure('<img src="entities.png" alt="entities from above">', "entities from above"))
-    rows = [("prompt", spec.get("prompt") or "—"), ("image", record.get("image") or "—"),
+    model_prompt = (record.get("backend_info") or {}).get("prompt")
+    rows = [("prompt", model_prompt or spec.get("prompt") or "—"), ("image", record.get("image") or "—"),
             ("seed", res["seed"]), ("notes", "; ".join(record["notes"]) or "—"),
             ("versions", ", ".join(f"{k} {v}" for k, v in record["versions"].items())),
             ("timings", ", ".join(f"{k} {v} s" for k, v in record["timings_s"].items()))]

@@ -55,8 +55,10 @@ def _versions() -> dict[str, str]:
             "python": platform.python_version()}
 
 
-def write_outputs(job: ResolvedJob, frames: np.ndarray, fps: float, folder: Path, timings: dict[str, float]) -> None:
-    """Write every output of a rendered job into ``folder`` (which must exist)."""
+def write_outputs(job: ResolvedJob, frames: np.ndarray, fps: float, folder: Path, timings: dict[str, float],
+                  info: dict[str, Any] | None = None) -> None:
+    """Write every output of a rendered job into ``folder`` (which must exist); ``info`` is what the backend
+    reported (recorded in ``job.json`` as ``backend_info``)."""
     import cv2
 
     from ..formats.native import write_json
@@ -90,6 +92,7 @@ def write_outputs(job: ResolvedJob, frames: np.ndarray, fps: float, folder: Path
         "notes": job.notes,
         "versions": _versions(),
         "timings_s": {k: round(v, 3) for k, v in timings.items()},
+        "backend_info": dict(info or {}),
         "status": "done",
     }
     atomic_write_text(folder / "job.json", dump_json(record))
@@ -115,7 +118,7 @@ def run_one(job: ResolvedJob, out_root: Path, progress: Progress | None = None) 
 
         video = backend.generate(job.request, report)
         rendered = time.perf_counter()
-        write_outputs(job, video.frames, video.fps, work, {"render": rendered - start})
+        write_outputs(job, video.frames, video.fps, work, {"render": rendered - start}, dict(video.info))
         final = out_root / job.name
         if final.exists():
             shutil.rmtree(final)
