@@ -29,27 +29,31 @@ import re
 from typing import Any, ClassVar, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
-from pydantic import ValidationError as PydanticError
+from pydantic import Field
 
-from ..core.errors import TrajkitError, describe_model_error
+from ..core.errors import TrajkitError
 from .base import GeneratedVideo, GenerationRequest, Progress, no_progress
 from .cogvideox_weights import DEFAULT_BASE, DOWNLOAD_HELP
+from .diffusers_options import (
+    MEMORY_OPTION_HELP,
+    BackendOptions,
+    cached_pipeline,
+    check_video_shape,
+    place_pipeline,
+    resolve_device_dtype,
+)
 
 ADAPTER = "trajmaster"
 #: What a job gets when it does not say (CogVideoX-5B's native clip, 3DTrajMaster's export rate).
 JOB_DEFAULTS: dict[str, Any] = {"frames": 49, "fps": 8.0, "size": (720, 480)}
 
 
-class TrajMasterOptions(BaseModel):
+class TrajMasterOptions(BackendOptions):
     """Options of the ``cogvideox-3dtrajmaster`` backend (job ``options:`` or ``trajkit generate`` flags)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     base: str = DEFAULT_BASE
     injector: str | None = None
     lora: str | None = None
-    download: bool = False
     lora_scale: float = Field(0.6, ge=0, le=4)
     injector_steps: int = Field(21, ge=0, le=1000)
     steps: int = Field(50, ge=1, le=1000)
@@ -58,26 +62,13 @@ class TrajMasterOptions(BaseModel):
     mode: Literal["legacy_kv", "aligned"] = "legacy_kv"
     location: str | None = None
     negative_prompt: str = ""
-    dtype: Literal["auto", "bf16", "fp16", "fp32"] = "auto"
-    device: str = "auto"
-    offload: Literal["none", "model", "group", "sequential"] = "none"
-    vae_tiling: bool = False
     vae_slicing: bool = False
-
-    @classmethod
-    def parse(cls, options: dict[str, Any]) -> TrajMasterOptions:
-        """Validate, raising a :class:`TrajkitError` that names the option."""
-        try:
-            return cls.model_validate(options)
-        except PydanticError as exc:
-            raise TrajkitError(describe_model_error(exc).replace("field '", "field 'options.", 1)) from exc
 
 
 OPTION_HELP: dict[str, str] = {
     "base": f"diffusers-format CogVideoX-5B folder or Hugging Face repo id (default {DEFAULT_BASE}, from the cache)",
     "injector": "3DTrajMaster's injector: its transformer folder (base + injector keys) or injector-only .safetensors",
     "lora": "the domain LoRA: pytorch_lora_weights.safetensors or its folder (none: no LoRA)",
-    "download": "allow fetching a missing base from the Hugging Face Hub (default false)",
     "lora_scale": "LoRA weight while the injector runs (default 0.6; higher: more accurate motion, lower quality)",
     "injector_steps": "steps run with injector + LoRA, then plain CogVideoX (default 21 = 3DTrajMaster's A = 20)",
     "steps": "denoising steps (default 50)",
@@ -86,10 +77,7 @@ OPTION_HELP: dict[str, str] = {
     "mode": "injector attention: legacy_kv (as the released weights were trained) or aligned",
     "location": "scene location for the prompt '<entities> are moving in the <location>' (e.g. desert)",
     "negative_prompt": "negative prompt (default empty, as 3DTrajMaster)",
-    "dtype": "auto (bf16 on GPU, fp32 on CPU), bf16, fp16 or fp32",
-    "device": "auto, cuda, cuda:1, cpu, mps …",
-    "offload": "none, model, group or sequential (CPU offloading; needs an accelerator)",
-    "vae_tiling": "decode the VAE in tiles (less memory)",
+    **MEMORY_OPTION_HELP,
     "vae_slicing": "decode the VAE one video at a time (less memory)",
 }
 
@@ -101,16 +89,8 @@ def dynamic_guidance(scale: float, steps: int, at: float) -> float:
     return 1 + scale * (1 - math.cos(math.pi * ((steps - at) / steps) ** 5.0)) / 2
 
 
-def resolve_device_dtype(opts: Any) -> tuple[str, Any]:
-    """The device and compute dtype the options ask for (shared with ``wan-ati``)."""
-    from .wan_ati import resolve_device_dtype as resolve
-
-    return resolve(opts)
-
-
 def load_pipeline(opts: TrajMasterOptions) -> Any:
     """``CogVideoXPipeline`` with 3DTrajMaster's transformer, scheduler and (unfused) LoRA, placed per the options."""
-    import torch
     from diffusers import CogVideoXDPMScheduler, CogVideoXPipeline
 
     from .cogvideox_weights import load_trajmaster_transformer, locate_base, read_lora
@@ -136,22 +116,9 @@ def load_pipeline(opts: TrajMasterOptions) -> Any:
         touched = [n for n, m in transformer.named_modules() if "attn_injector" in n and hasattr(m, "lora_A")]
         if touched:  # pragma: no cover - diffusers targets the exact attn1 paths
             raise TrajkitError(f"LoRA {opts.lora}: adapters landed on injector modules {touched[:3]}")
-    if opts.vae_tiling:
-        pipe.vae.enable_tiling()
     if opts.vae_slicing:
         pipe.vae.enable_slicing()
-    if opts.offload == "model":
-        pipe.enable_model_cpu_offload(device=device)
-    elif opts.offload == "sequential":
-        pipe.enable_sequential_cpu_offload(device=device)
-    elif opts.offload == "group":
-        pipe.enable_group_offload(onload_device=torch.device(device), offload_device=torch.device("cpu"),
-                                  offload_type="block_level", num_blocks_per_group=1,
-                                  use_stream=device.startswith("cuda"))
-    else:
-        pipe.to(device)
-    pipe.set_progress_bar_config(disable=True)
-    return pipe
+    return place_pipeline(pipe, opts, device)
 
 
 def has_adapter(pipe: Any) -> bool:
@@ -282,11 +249,7 @@ class CogVideoXTrajMasterBackend:
         _viewing_camera(request)
         if not request.prompt.strip() and not (opts.location or "").strip():
             raise TrajkitError("field 'options.location': give the scene location (e.g. desert) or a job prompt")
-        if (request.frames - 1) % 4 or request.frames < 5:
-            raise TrajkitError(f"field 'frames': CogVideoX renders 4k + 1 frames (49 by default), not {request.frames}")
-        w, h = request.size
-        if w % 16 or h % 16:
-            raise TrajkitError(f"field 'size': CogVideoX needs multiples of 16 pixels, not {w}×{h} (720×480 default)")
+        check_video_shape(request.frames, request.size, "CogVideoX", "49 frames at 720×480")
         if opts.injector_steps > opts.steps:
             opts = opts.model_copy(update={"injector_steps": opts.steps})
         resolve_device_dtype(opts)
@@ -302,12 +265,8 @@ class CogVideoXTrajMasterBackend:
     def pipeline(self, options: dict[str, Any] | TrajMasterOptions) -> Any:
         """The (cached) pipeline for these options."""
         opts = options if isinstance(options, TrajMasterOptions) else TrajMasterOptions.parse(options)
-        key = repr(opts.model_dump(include={"base", "injector", "lora", "dtype", "device", "offload", "vae_tiling",
-                                            "vae_slicing"}))
-        if key not in self._cache:
-            self._cache.clear()  # one 5B model at a time
-            self._cache[key] = load_pipeline(opts)
-        return self._cache[key]
+        fields = {"base", "injector", "lora", "dtype", "device", "offload", "vae_tiling", "vae_slicing"}
+        return cached_pipeline(self._cache, opts, fields, load_pipeline)
 
     def generate(self, request: GenerationRequest, progress: Progress = no_progress) -> GeneratedVideo:
         import torch

@@ -158,21 +158,9 @@ def load_trajmaster_transformer(injector: str | Path, base_folder: str | Path | 
 
 
 def _load_base_strictly(model: Any, state: dict[str, torch.Tensor], dtype: torch.dtype, where: str) -> None:
-    expected = dict(model.state_dict())
-    missing = sorted(set(expected) - set(state))
-    unexpected = sorted(set(state) - set(expected))
-    wrong = sorted(k for k in set(state) & set(expected) if tuple(state[k].shape) != tuple(expected[k].shape))
-    if missing or unexpected or wrong:
-        parts = []
-        if missing:
-            parts.append(f"{len(missing)} missing (e.g. {', '.join(missing[:3])})")
-        if unexpected:
-            parts.append(f"{len(unexpected)} unexpected (e.g. {', '.join(unexpected[:3])})")
-        if wrong:
-            k = wrong[0]
-            parts.append(f"{len(wrong)} with other shapes (e.g. {k}: file {tuple(state[k].shape)}, "
-                         f"model {tuple(expected[k].shape)})")
-        raise TrajkitError(f"{where}: the base weights do not fit its config.json: " + "; ".join(parts))
+    problem = weights.state_mismatch(dict(model.state_dict()), state)
+    if problem:
+        raise TrajkitError(f"{where}: the base weights do not fit its config.json: {problem}")
     state = {k: (v.to(dtype) if v.is_floating_point() else v) for k, v in state.items()}
     model.load_state_dict(state, strict=True, assign=True)
 

@@ -22,14 +22,21 @@ and ``vae_tiling``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-from pydantic import ValidationError as PydanticError
+from pydantic import Field, field_validator
 
-from ..core.errors import TrajkitError, ValidationError, describe_model_error
+from ..core.errors import TrajkitError, ValidationError
 from .base import GeneratedVideo, GenerationRequest, Progress, no_progress
+from .diffusers_options import (
+    MEMORY_OPTION_HELP,
+    BackendOptions,
+    cached_pipeline,
+    check_video_shape,
+    place_pipeline,
+    resolve_device_dtype,
+)
 from .wan_weights import DEFAULT_BASE
 
 #: ATI's negative prompt: "camera shake," + Wan's standard negative prompt (ati.md §8).
@@ -42,14 +49,11 @@ ATI_NEGATIVE_PROMPT = (
 NOISE_CHANNELS = 16
 
 
-class WanAtiOptions(BaseModel):
+class WanAtiOptions(BackendOptions):
     """Options of the ``wan-ati`` backend (job ``options:`` or ``trajkit generate`` flags)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     base: str = DEFAULT_BASE
     transformer: str | None = None
-    download: bool = False
     steps: int = Field(40, ge=1, le=1000)
     guidance: float = Field(5.0, ge=0, le=50)
     shift: float = Field(5.0, gt=0, le=100)
@@ -57,10 +61,6 @@ class WanAtiOptions(BaseModel):
     temperature: float = Field(220.0, gt=0, le=1e6)
     topk: int = Field(2, ge=1, le=16)
     window: tuple[float, float] = (0.0, 1.0)
-    dtype: Literal["auto", "bf16", "fp16", "fp32"] = "auto"
-    device: str = "auto"
-    offload: Literal["none", "model", "group", "sequential"] = "none"
-    vae_tiling: bool = False
 
     @field_validator("window")
     @classmethod
@@ -72,19 +72,10 @@ class WanAtiOptions(BaseModel):
         except ValidationError as exc:
             raise ValueError(f"expected {exc.expected}") from exc
 
-    @classmethod
-    def parse(cls, options: dict[str, Any]) -> WanAtiOptions:
-        """Validate, raising a :class:`TrajkitError` that names the option."""
-        try:
-            return cls.model_validate(options)
-        except PydanticError as exc:
-            raise TrajkitError(describe_model_error(exc).replace("field '", "field 'options.", 1)) from exc
-
 
 OPTION_HELP: dict[str, str] = {
     "base": f"diffusers-format Wan2.1 I2V folder or Hugging Face repo id (default {DEFAULT_BASE}, from the cache)",
     "transformer": "ATI transformer: .safetensors file or folder (Wan or diffusers layout; fp16/bf16/fp8)",
-    "download": "allow fetching a missing base from the Hugging Face Hub (default false)",
     "steps": "denoising steps (default 40)",
     "guidance": "classifier-free guidance scale (default 5.0; ≤ 1 turns CFG off)",
     "shift": "flow-matching schedule shift (default 5.0)",
@@ -92,10 +83,7 @@ OPTION_HELP: dict[str, str] = {
     "temperature": "motion-patch Gaussian temperature (default 220)",
     "topk": "tracks kept per latent pixel (default 2)",
     "window": "[start, end] fractions of the steps that use the tracks (default [0, 1])",
-    "dtype": "auto (bf16 on GPU, fp32 on CPU), bf16, fp16 or fp32",
-    "device": "auto, cuda, cuda:1, cpu, mps …",
-    "offload": "none, model, group or sequential (CPU offloading; needs an accelerator)",
-    "vae_tiling": "decode/encode the VAE in tiles (less memory)",
+    **MEMORY_OPTION_HELP,
 }
 
 
@@ -170,27 +158,6 @@ class AtiConditioning:
             self._handle = None
 
 
-def resolve_device_dtype(opts: WanAtiOptions) -> tuple[str, Any]:
-    """The device and compute dtype the options ask for (``auto``: CUDA/bf16 if present, else CPU/fp32)."""
-    import torch
-
-    device = opts.device
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    try:
-        torch.device(device)
-    except RuntimeError as exc:
-        raise TrajkitError(f"field 'options.device': {device!r} is not a torch device") from exc
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise TrajkitError(f"field 'options.device': {device!r} asked for, but this torch build sees no CUDA GPU")
-    names = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}
-    dtype = names.get(opts.dtype) or (torch.bfloat16 if device != "cpu" else torch.float32)
-    if opts.offload != "none" and device == "cpu":
-        raise TrajkitError(f"field 'options.offload': {opts.offload!r} offloading moves weights between CPU memory "
-                           "and an accelerator; on the CPU use offload: none")
-    return device, dtype
-
-
 def load_pipeline(opts: WanAtiOptions) -> Any:
     """Build the diffusers pipeline the options describe (base + ATI transformer), placed per the memory options."""
     import torch
@@ -221,20 +188,7 @@ def load_pipeline(opts: WanAtiOptions) -> Any:
         raise TrajkitError(f"base model at {folder}: the transformer takes {pipe.transformer.config.in_channels} "
                            "input channels; Wan2.1 I2V (and ATI) take 36")
     configure_scheduler(pipe, opts.shift)
-    if opts.vae_tiling:
-        pipe.vae.enable_tiling()
-    if opts.offload == "model":
-        pipe.enable_model_cpu_offload(device=device)
-    elif opts.offload == "sequential":
-        pipe.enable_sequential_cpu_offload(device=device)
-    elif opts.offload == "group":
-        pipe.enable_group_offload(onload_device=torch.device(device), offload_device=torch.device("cpu"),
-                                  offload_type="block_level", num_blocks_per_group=1,
-                                  use_stream=device.startswith("cuda"))
-    else:
-        pipe.to(device)
-    pipe.set_progress_bar_config(disable=True)
-    return pipe
+    return place_pipeline(pipe, opts, device)
 
 
 def configure_scheduler(pipe: Any, shift: float) -> None:
@@ -318,11 +272,7 @@ class WanAtiBackend:
         opts = WanAtiOptions.parse(dict(request.options))
         if request.image is None:
             raise TrajkitError("field 'image': wan-ati is image-to-video; give a first frame")
-        if (request.frames - 1) % 4 or request.frames < 5:
-            raise TrajkitError(f"field 'frames': Wan renders 4k + 1 frames (81 by default), not {request.frames}")
-        w, h = request.size
-        if w % 16 or h % 16:
-            raise TrajkitError(f"field 'size': Wan needs multiples of 16, not {w}×{h} (use size: auto)")
+        check_video_shape(request.frames, request.size, "Wan", "81 frames, size: auto")
         resolve_device_dtype(opts)
         locate_base(opts.base, download=opts.download, need_transformer=opts.transformer is None)
         if opts.transformer is not None:
@@ -332,12 +282,8 @@ class WanAtiBackend:
     def pipeline(self, options: dict[str, Any] | WanAtiOptions) -> Any:
         """The (cached) pipeline for these options."""
         opts = options if isinstance(options, WanAtiOptions) else WanAtiOptions.parse(options)
-        key = repr(opts.model_dump(include={"base", "transformer", "dtype", "device", "offload", "vae_tiling",
-                                            "shift"}))
-        if key not in self._cache:
-            self._cache.clear()  # one 14B model at a time
-            self._cache[key] = load_pipeline(opts)
-        return self._cache[key]
+        fields = {"base", "transformer", "dtype", "device", "offload", "vae_tiling", "shift"}
+        return cached_pipeline(self._cache, opts, fields, load_pipeline)
 
     def generate(self, request: GenerationRequest, progress: Progress = no_progress) -> GeneratedVideo:
         import torch

@@ -179,21 +179,9 @@ def load_wan_transformer(path: str | Path, config: dict[str, Any] | str | Path, 
     with init_empty_weights():
         model = WanTransformer3DModel.from_config(config)
     state = read_transformer_state(path, dtype)
-    expected = dict(model.state_dict())
-    missing = sorted(set(expected) - set(state))
-    unexpected = sorted(set(state) - set(expected))
-    wrong = sorted(k for k in set(state) & set(expected) if tuple(state[k].shape) != tuple(expected[k].shape))
-    if missing or unexpected or wrong:
-        parts = []
-        if missing:
-            parts.append(f"{len(missing)} missing (e.g. {', '.join(missing[:3])})")
-        if unexpected:
-            parts.append(f"{len(unexpected)} unexpected (e.g. {', '.join(unexpected[:3])})")
-        if wrong:
-            k = wrong[0]
-            parts.append(f"{len(wrong)} with other shapes (e.g. {k}: file {tuple(state[k].shape)}, "
-                         f"model {tuple(expected[k].shape)})")
-        raise TrajkitError(f"transformer weights {path} do not fit the Wan config: " + "; ".join(parts))
+    problem = weights.state_mismatch(dict(model.state_dict()), state)
+    if problem:
+        raise TrajkitError(f"transformer weights {path} do not fit the Wan config: {problem}")
     keep_fp32 = set(getattr(model, "_keep_in_fp32_modules", None) or ())
     for k, v in state.items():  # as diffusers' from_pretrained: norms, modulation and time embedding stay fp32
         if v.is_floating_point() and keep_fp32.intersection(k.split(".")):

@@ -17,6 +17,24 @@ if TYPE_CHECKING:
     import torch
 
 
+def state_mismatch(expected: dict[str, torch.Tensor], state: dict[str, torch.Tensor]) -> str | None:
+    """How ``state`` fails to fit a model whose ``state_dict()`` is ``expected`` (``None`` if it fits):
+    counts and first examples of missing keys, unexpected keys and tensors of other shapes."""
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    wrong = sorted(k for k in set(state) & set(expected) if tuple(state[k].shape) != tuple(expected[k].shape))
+    parts = []
+    if missing:
+        parts.append(f"{len(missing)} missing (e.g. {', '.join(missing[:3])})")
+    if unexpected:
+        parts.append(f"{len(unexpected)} unexpected (e.g. {', '.join(unexpected[:3])})")
+    if wrong:
+        k = wrong[0]
+        parts.append(f"{len(wrong)} with other shapes (e.g. {k}: file {tuple(state[k].shape)}, "
+                     f"model {tuple(expected[k].shape)})")
+    return "; ".join(parts) or None
+
+
 def _more(help_text: str) -> str:
     return f"\n{help_text}" if help_text else ""
 
