@@ -897,6 +897,7 @@ def list_formats(as_json: bool = typer.Option(False, "--json", help="Print the l
 
 
 from . import director as _director  # noqa: E402,F401  (registers `direct` and `train director`)
+from . import studio as _studio  # noqa: E402,F401  (registers `studio`)
 
 
 def main() -> None:

@@ -1,0 +1,274 @@
+"""The studio's project document: what the editor authors, validated with pydantic, and how it becomes controls.
+
+Everything is in **original-image pixels** (origin top-left, y down) whatever size the page shows the image at, and
+every timing is explicit — ``frames`` at ``fps`` (81 @ 16 by default) — never the speed at which something was drawn.
+
+A document holds tracks of four kinds, each built with :mod:`trajkit.author.tracks`:
+
+* ``path``: a smooth curve through control ``points``, followed by arc length under a speed profile (``speed``:
+  linear, ease-in, ease-out, ease-in-out, or a speed curve), between ``start`` and ``end`` frames;
+* ``static``: an anchor that holds still (visible between ``start`` and ``end``);
+* ``circle``: ATI's circle zoom — ``count`` points on a circle whose radius goes from ``radius_start`` to
+  ``radius_end``; all points share one radius timeline, so they stay in sync;
+* ``sampled``: per-frame positions (imported files), kept as they are.
+
+Every track can carry a ``pan`` (pixels added over the clip: ATI's camera pan), and ``edits`` (drags of one frame
+with a Gaussian falloff over the neighbouring frames, ATI's edit tool). A ``camera`` (move grammar or director text)
+and ``entities`` (1–3 templates) are bridged into tracks too when ``include`` is set.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from ..core.errors import TrajkitError
+from ..core.tracks import Tracks
+
+MAX_TRACKS = 256
+MAX_POINTS = 2048
+MAX_FRAMES = 2000
+Coordinate = Annotated[float, Field(ge=-1e5, le=1e5, allow_inf_nan=False)]
+Point = tuple[Coordinate, Coordinate]
+Speed = Literal["linear", "ease-in", "ease-out", "ease-in-out"] | Annotated[
+    list[Annotated[float, Field(ge=0, le=1e3, allow_inf_nan=False)]], Field(min_length=2, max_length=64)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class FalloffEdit(_Model):
+    """Frame ``frame`` dragged by ``(dx, dy)``; neighbours follow with a Gaussian of ``sigma`` frames."""
+
+    frame: int = Field(ge=0, lt=MAX_FRAMES)
+    dx: Coordinate
+    dy: Coordinate
+    sigma: float = Field(4.2466, gt=0, le=1000)
+
+
+class _Track(_Model):
+    id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,32}$")
+    name: str = Field("", max_length=80)
+    pan: Point = (0.0, 0.0)
+    edits: list[FalloffEdit] = Field(default_factory=list, max_length=64)
+
+
+class PathTrack(_Track):
+    kind: Literal["path"] = "path"
+    points: list[Point] = Field(min_length=1, max_length=MAX_POINTS)
+    speed: Speed = "linear"
+    start: int = Field(0, ge=0)
+    end: int | None = Field(None, ge=1)
+    closed: bool = False
+
+
+class StaticTrack(_Track):
+    kind: Literal["static"] = "static"
+    point: Point
+    start: int = Field(0, ge=0)
+    end: int | None = Field(None, ge=1)
+
+
+class CircleTrack(_Track):
+    kind: Literal["circle"] = "circle"
+    center: Point
+    radius_start: float = Field(ge=0, le=1e5)
+    radius_end: float = Field(ge=0, le=1e5)
+    count: int = Field(4, ge=1, le=64)
+    angle: float = Field(0.0, ge=-360, le=360)
+    speed: Speed = "linear"
+
+
+class SampledTrack(_Track):
+    kind: Literal["sampled"] = "sampled"
+    xy: list[Point] = Field(min_length=1, max_length=MAX_FRAMES)
+    visible: list[bool] | None = None
+
+
+Track = Annotated[PathTrack | StaticTrack | CircleTrack | SampledTrack, Field(discriminator="kind")]
+
+
+class CameraControl(_Model):
+    """A camera move for the image: ``moves`` (trajkit's grammar) or ``text`` (the director)."""
+
+    moves: str | None = Field(None, max_length=500)
+    text: str | None = Field(None, max_length=500)
+    seed: int = Field(0, ge=0, le=2**31)
+    hfov: float = Field(60.0, gt=1, lt=179)
+    grid: int = Field(8, ge=1, le=32)
+    include: bool = True
+
+    @model_validator(mode="after")
+    def _one(self) -> CameraControl:
+        if (self.moves is None) == (self.text is None):
+            raise ValueError("give exactly one of 'moves' or 'text'")
+        return self
+
+
+class EntityTemplate(_Model):
+    shape: Literal["straight", "arc", "turn", "spin", "circle", "zigzag"]
+    prompt: str = Field(min_length=1, max_length=300)
+    params: dict[str, float | bool | int] = Field(default_factory=dict, max_length=8)
+
+
+class EntityControl(_Model):
+    """1–3 entities from templates, in front of 3DTrajMaster's rig camera; bridged to tracks on the image."""
+
+    templates: list[EntityTemplate] = Field(min_length=1, max_length=3)
+    distance: float = Field(8.0, gt=0.5, le=100)
+    spacing: float = Field(2.0, ge=0, le=50)
+    footprint: int = Field(4, ge=0, le=16)
+    include: bool = True
+
+
+class Document(_Model):
+    """A studio project's controls (see the module docstring)."""
+
+    version: Literal[1] = 1
+    frames: int = Field(81, ge=2, le=MAX_FRAMES)
+    fps: float = Field(16.0, gt=0, le=240)
+    prompt: str = Field("", max_length=2000)
+    tracks: list[Track] = Field(default_factory=list, max_length=MAX_TRACKS)
+    camera: CameraControl | None = None
+    entities: EntityControl | None = None
+
+    @model_validator(mode="after")
+    def _spans(self) -> Document:
+        for k, t in enumerate(self.tracks):
+            start, end = getattr(t, "start", 0), getattr(t, "end", None)
+            end = self.frames if end is None else end
+            if not 0 <= start < end <= self.frames:
+                raise ValueError(f"track {k}: start/end must satisfy 0 ≤ start < end ≤ frames ({self.frames})")
+            for e in t.edits:
+                if e.frame >= self.frames:
+                    raise ValueError(f"track {k}: an edit at frame {e.frame} is past the last frame")
+        ids = [t.id for t in self.tracks]
+        if len(set(ids)) != len(ids):
+            raise ValueError("track ids must be unique")
+        return self
+
+
+def parse_document(data: Any) -> Document:
+    """Validate a document, raising a :class:`TrajkitError` that names the field."""
+    from pydantic import ValidationError
+
+    from ..core.errors import describe_model_error
+
+    try:
+        return Document.model_validate(data)
+    except ValidationError as exc:
+        raise TrajkitError(f"document: {describe_model_error(exc)}") from exc
+
+
+def _speed(speed: Any) -> Any:
+    return speed if isinstance(speed, str) else np.asarray(speed, dtype=np.float64)
+
+
+def track_columns(track: Any, frames: int, fps: float, size: tuple[int, int]) -> Tracks:
+    """One document track as :class:`Tracks` (1 column, or ``count`` for a circle) with its pan and edits."""
+    from ..author import tracks as author
+
+    if isinstance(track, PathTrack):
+        out = author.path_track(track.points, frames, fps, size, speed=_speed(track.speed), closed=track.closed,
+                                start=track.start, end=track.end)
+    elif isinstance(track, StaticTrack):
+        out = author.static_points([track.point], frames, fps, size)
+        out = author.set_span(out, 0, track.start, track.end)
+    elif isinstance(track, CircleTrack):
+        out = author.circle_zoom(track.center, track.radius_start, track.radius_end, track.count, frames, fps, size,
+                                 angle=track.angle, speed=_speed(track.speed))
+    else:
+        xy = np.asarray(track.xy, dtype=np.float64)
+        vis = np.ones(len(xy), bool) if track.visible is None else np.asarray(track.visible, bool)
+        if len(vis) != len(xy):
+            raise TrajkitError(f"track {track.id}: {len(xy)} positions but {len(vis)} visibility flags")
+        out = Tracks(xy=xy[:, None], visible=vis[:, None], size=size, fps=fps)
+        if out.num_frames != frames:
+            out = out.resample(frames, method="linear").replace(fps=fps)
+    for edit in track.edits:
+        for column in range(out.num_tracks):
+            out = author.edit_with_falloff(out, column, edit.frame, (edit.dx, edit.dy), sigma=edit.sigma)
+    if track.pan != (0.0, 0.0):
+        out = author.add_pan(out, *track.pan)
+    return out
+
+
+def document_tracks(doc: Document, size: tuple[int, int], *, depth: np.ndarray | None = None,
+                    bridged: bool = True) -> tuple[Tracks | None, list[dict[str, Any]]]:
+    """All the document's tracks on the ``size`` canvas, and who owns each column
+    (``{"source": "track", "id": …}``, ``{"source": "camera"}`` or ``{"source": "entities"}``)."""
+    parts: list[Tracks] = []
+    owners: list[dict[str, Any]] = []
+    for track in doc.tracks:
+        cols = track_columns(track, doc.frames, doc.fps, size)
+        parts.append(cols)
+        owners += [{"source": "track", "id": track.id}] * cols.num_tracks
+    if bridged and doc.camera is not None and doc.camera.include:
+        cams = camera_tracks(doc, size, depth)
+        parts.append(cams)
+        owners += [{"source": "camera"}] * cams.num_tracks
+    if bridged and doc.entities is not None and doc.entities.include:
+        ents = entity_tracks(doc, size)
+        parts.append(ents)
+        owners += [{"source": "entities"}] * ents.num_tracks
+    return (Tracks.concatenate(parts) if parts else None), owners
+
+
+def document_camera(doc: Document, size: tuple[int, int]) -> Any:
+    """The document's camera path on the ``size`` canvas (``frames`` at ``fps``), or ``None``."""
+    from ..core.camera import intrinsics_from_fov
+    from ..core.retime import fit_timeline
+
+    cs = doc.camera
+    if cs is None:
+        return None
+    if cs.moves is not None:
+        from ..author.grammar import parse_moves
+
+        camera = parse_moves(cs.moves).path(fps=doc.fps, size=size, hfov=cs.hfov)
+    else:
+        from ..director.pipeline import load_pipeline
+        from ..director.sampling import SamplingOptions
+
+        camera = load_pipeline(None)(cs.text, num=1, seed=cs.seed, size=size,
+                                     options=SamplingOptions(mode="top-k"))[0]
+        camera = camera.replace(K=intrinsics_from_fov(size, cs.hfov))
+    return fit_timeline(camera, doc.frames, doc.fps)
+
+
+def camera_tracks(doc: Document, size: tuple[int, int], depth: np.ndarray | None = None) -> Tracks:
+    """The camera move as a grid of tracks on the image (first-frame depth when given, else a plane)."""
+    from ..bridge import camera_to_tracks
+
+    assert doc.camera is not None
+    return camera_to_tracks(document_camera(doc, size), depth=depth, grid=doc.camera.grid)
+
+
+def document_entities(doc: Document, size: tuple[int, int]) -> Any:
+    """The document's entities (templates placed in front of the rig camera, rescaled to the image), or ``None``."""
+    from ..author import entities as author
+
+    es = doc.entities
+    if es is None:
+        return None
+    templates = []
+    for k, t in enumerate(es.templates):
+        try:
+            templates.append(getattr(author, t.shape)(**t.params))
+        except (TypeError, ValueError) as exc:
+            raise TrajkitError(f"entities.templates.{k}: {t.shape} does not take {sorted(t.params)} ({exc})") from exc
+    ents = author.place(templates, [t.prompt for t in es.templates], distance=es.distance, spacing=es.spacing,
+                        frames=doc.frames, fps=doc.fps)
+    assert ents.camera is not None
+    return ents.with_camera(ents.camera.rescale(size))
+
+
+def entity_tracks(doc: Document, size: tuple[int, int]) -> Tracks:
+    """The entities projected onto the image through their camera (footprint points around each pivot)."""
+    from ..bridge import entities_to_tracks
+
+    assert doc.entities is not None
+    return entities_to_tracks(document_entities(doc, size), footprint=doc.entities.footprint, ground=0.0)

@@ -1,0 +1,151 @@
+"""Studio exports and imports, through trajkit's own writers and safe readers.
+
+Exports (tracks on the original image, the document's timeline unless the format fixes one):
+
+* ``trajkit-json``: native tracks document;
+* ``ati-pth``: ATI's track file (121 frames at 24 fps, the whole motion fitted onto them);
+* ``ati-examples``: a zip ATI's ``generate.py`` reads: ``test.yaml`` + ``images/`` + ``tracks/``;
+* ``comfyui-json``: KJNodes / WanVideoATITracks point lists;
+* ``wanmove``: a zip of Wan-Move's ``tracks.npy`` + ``visibility.npy``;
+* ``job``: a zip with a trajkit job file, the image and the tracks (``trajkit generate job.yaml``).
+
+Imports read a track file with the format registry (ATI ``.pth`` through the restricted unpickler, JSON, ``.npy``
+without pickles) onto the image's canvas and add its tracks to the document as ``sampled`` tracks.
+"""
+
+from __future__ import annotations
+
+import io
+import tempfile
+import uuid
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from ..core.errors import TrajkitError
+from ..core.tracks import Tracks
+from .document import Document, SampledTrack, document_tracks
+from .workspace import Project, StudioError
+
+EXPORTS = {
+    "trajkit-json": ("tracks.json", "application/json"),
+    "ati-pth": ("tracks.pth", "application/octet-stream"),
+    "ati-examples": ("ati_examples.zip", "application/zip"),
+    "comfyui-json": ("tracks_comfyui.json", "application/json"),
+    "wanmove": ("wanmove_tracks.zip", "application/zip"),
+    "job": ("trajkit_job.zip", "application/zip"),
+}
+#: Extensions an import may have (the stored file gets a server-made name with one of these).
+IMPORT_SUFFIXES = (".pth", ".json", ".npy", ".txt", ".npz")
+
+
+def project_tracks(project: Project, doc: Document | None = None) -> Tracks:
+    doc = doc or project.document
+    tracks, _ = document_tracks(doc, project.size, depth=project.depth())
+    if tracks is None:
+        raise StudioError(409, "the project has no tracks to export or render yet")
+    return tracks
+
+
+def _zip(files: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name, data in files.items():
+            zf.writestr(name, data)
+    return buf.getvalue()
+
+
+def _saved(obj: Any, name: str, fmt: str) -> bytes:
+    from ..formats.registry import save
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / name
+        save(obj, path, format=fmt)
+        return path.read_bytes()
+
+
+def ati_timeline(tracks: Tracks) -> Tracks:
+    from ..core.retime import fit_timeline
+    from ..formats.ati_pth import ATI_FILE_FPS, ATI_FILE_FRAMES
+
+    return fit_timeline(tracks, ATI_FILE_FRAMES, ATI_FILE_FPS)
+
+
+def job_yaml(doc: Document, image: str, tracks: str) -> str:
+    import yaml
+
+    job = {"name": "studio", "image": image, "prompt": doc.prompt, "tracks": tracks, "frames": doc.frames,
+           "fps": doc.fps, "size": "auto", "backend": "preview"}
+    return yaml.safe_dump(job, sort_keys=False, allow_unicode=True)
+
+
+def export(project: Project, fmt: str) -> tuple[str, str, bytes]:
+    """``(file name, media type, bytes)`` of the project's tracks in ``fmt`` (one of :data:`EXPORTS`)."""
+    import numpy as np
+    import yaml
+
+    if fmt not in EXPORTS:
+        raise StudioError(404, f"unknown export {fmt!r}; one of {', '.join(EXPORTS)}")
+    doc = project.document
+    tracks = project_tracks(project, doc)
+    name, media = EXPORTS[fmt]
+    if fmt == "trajkit-json":
+        data = _saved(tracks, "tracks.json", "trajkit-json")
+    elif fmt == "ati-pth":
+        data = _saved(ati_timeline(tracks), "tracks.pth", "ati-pth")
+    elif fmt == "comfyui-json":
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # hidden-then-visible points have no ComfyUI equivalent; said in docs
+            data = _saved(tracks, "tracks.json", "comfyui-json")
+    elif fmt == "wanmove":
+        xy = tracks.xy.astype(np.float32)
+        files = {}
+        for key, arr in (("tracks.npy", xy[None]), ("visibility.npy", tracks.visible[None])):
+            buf = io.BytesIO()
+            np.save(buf, arr, allow_pickle=False)
+            files[key] = buf.getvalue()
+        data = _zip(files)
+    elif fmt == "ati-examples":
+        pth = _saved(ati_timeline(tracks), "tracks.pth", "ati-pth")
+        entry = [{"image": "images/studio.png", "text": doc.prompt or None, "track": "tracks/studio.pth"}]
+        data = _zip({"test.yaml": yaml.safe_dump(entry, sort_keys=True).encode(),
+                     "images/studio.png": project.image_path.read_bytes(), "tracks/studio.pth": pth})
+    else:
+        data = _zip({"job.yaml": job_yaml(doc, "image.png", "tracks.json").encode(),
+                     "image.png": project.image_path.read_bytes(),
+                     "tracks.json": _saved(tracks, "tracks.json", "trajkit-json")})
+    return name, media, data
+
+
+def import_tracks(project: Project, data: bytes, filename: str, fmt: str | None = None) -> Document:
+    """The project's document with the tracks of an uploaded file appended (``sampled`` tracks)."""
+    from ..formats.registry import detect, load
+
+    suffix = Path(filename or "").suffix.lower()
+    if suffix not in IMPORT_SUFFIXES:
+        raise StudioError(415, f"track files are {', '.join(IMPORT_SUFFIXES)}; found {suffix or 'no extension'!r}")
+    doc = project.document
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"upload{suffix}"  # never the client's name
+        path.write_bytes(data)
+        try:
+            name = fmt or detect(path).name
+            obj = load(path, format=name, size=project.size)
+        except TrajkitError as exc:
+            raise StudioError(422, f"the file could not be read as tracks: {exc}") from exc
+    if not isinstance(obj, Tracks):
+        raise StudioError(422, f"the file holds a {type(obj).__name__}, not tracks")
+    tracks = obj.with_size(obj.size or project.size)
+    if tracks.size != project.size:
+        tracks = tracks.rescale(project.size)
+    if tracks.num_frames != doc.frames:
+        tracks = tracks.resample(doc.frames, method="ati" if name == "ati-pth" else "linear")
+    room = 256 - len(doc.tracks)
+    if tracks.num_tracks > room:
+        raise StudioError(422, f"the file has {tracks.num_tracks} tracks; the project has room for {room}")
+    new = [SampledTrack(id=f"i{uuid.uuid4().hex[:12]}", name=f"{Path(filename).stem[:40]} {n}",
+                        xy=[(float(x), float(y)) for x, y in tracks.xy[:, n]],
+                        visible=[bool(v) for v in tracks.visible[:, n]]) for n in range(tracks.num_tracks)]
+    return doc.model_copy(update={"tracks": [*doc.tracks, *new]})

@@ -1,0 +1,43 @@
+// HTTP calls to the studio's API. Same-origin fetches: the browser sends the Origin header and any token cookie.
+
+export class ApiError extends Error {
+  constructor(status, message) { super(message); this.status = status; }
+}
+
+async function check(response) {
+  if (response.ok) return response;
+  let message = `${response.status} ${response.statusText}`;
+  try {
+    const body = await response.json();
+    if (typeof body.detail === "string") message = body.detail;
+    else if (Array.isArray(body.detail)) message = body.detail.map((d) => `${d.loc.join(".")}: ${d.msg}`).join("; ");
+  } catch { /* not JSON */ }
+  throw new ApiError(response.status, message);
+}
+
+export async function json(method, url, body) {
+  const init = { method, headers: {} };
+  if (body !== undefined) {
+    init.headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  return (await check(await fetch(url, init))).json();
+}
+
+export async function upload(url, field, file, extra = {}) {
+  const form = new FormData();
+  form.append(field, file);
+  for (const [k, v] of Object.entries(extra)) form.append(k, v);
+  return (await check(await fetch(url, { method: "POST", body: form }))).json();
+}
+
+export async function blob(method, url, body) {
+  const init = { method, headers: {} };
+  if (body !== undefined) {
+    init.headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  return (await check(await fetch(url, init))).blob();
+}
+
+export const projectUrl = (id, tail = "") => `/api/projects/${encodeURIComponent(id)}${tail}`;

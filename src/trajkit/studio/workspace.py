@@ -1,0 +1,246 @@
+"""Studio projects on disk: an image plus its document, in a workspace folder, with server-generated ids.
+
+Layout::
+
+    WORKSPACE/projects/<id>/project.json   {id, name, created, updated, revision, image: {width, height}, document}
+    WORKSPACE/projects/<id>/image.png      the uploaded image, decoded and re-encoded (never the client's bytes)
+    WORKSPACE/projects/<id>/depth.npy      optional first-frame depth
+    WORKSPACE/projects/<id>/renders/<rid>/ preview job folders (video, overlay, report …)
+
+Ids are 32 lowercase hex digits made by the server; anything else is refused before it touches a path. Saves
+are atomic (temporary file, then rename) and serialised per project, so any number of saves — concurrent ones
+included — leave one whole ``project.json`` whose ``revision`` counts them. Images are limited in bytes and pixels
+and checked for size *before* they are decoded (decompression bombs are refused).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..core.errors import TrajkitError
+from ..formats._io import atomic_write_bytes, atomic_write_text, dump_json
+from .document import Document, parse_document
+
+ID_PATTERN = re.compile(r"^[0-9a-f]{32}$")
+MAX_UPLOAD_BYTES = 25 * 2**20
+MAX_PIXELS = 40_000_000
+MAX_SIDE = 16384
+#: Depth maps: ``.npy`` float arrays only (no pickles), at most this many values.
+MAX_DEPTH_VALUES = 16_000_000
+
+
+class StudioError(TrajkitError):
+    """A request the studio refuses; ``status`` is the HTTP status to answer with."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def check_id(value: str, what: str = "project id") -> str:
+    """``value`` if it is a server-made id (32 hex digits), else a 404 (no path is ever built from it)."""
+    if not isinstance(value, str) or not ID_PATTERN.fullmatch(value):
+        raise StudioError(404, f"no such {what}")
+    return value
+
+
+def decode_image(data: bytes, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+    """Uploaded bytes → ``(H, W, 3)`` uint8 RGB; refuses non-images, oversize and decompression bombs (4xx)."""
+    from PIL import Image, UnidentifiedImageError
+
+    if not data:
+        raise StudioError(400, "the upload is empty")
+    try:
+        with Image.open(io.BytesIO(data)) as im:  # PIL refuses > 2 × MAX_IMAGE_PIXELS here already
+            w, h = im.size  # read from the header, before any pixel is decoded
+            if w < 1 or h < 1 or w > MAX_SIDE or h > MAX_SIDE or w * h > max_pixels:
+                raise StudioError(413, f"image of {w}×{h} pixels is too large (at most {max_pixels:,} pixels, "
+                                       f"{MAX_SIDE} px a side)")
+            if im.format not in ("PNG", "JPEG", "WEBP", "BMP", "GIF", "TIFF"):
+                raise StudioError(415, f"{im.format} images are not accepted; use PNG, JPEG or WebP")
+            rgb = np.asarray(im.convert("RGB"))
+    except StudioError:
+        raise
+    except Image.DecompressionBombError as exc:
+        raise StudioError(413, f"the image is too large to decode ({exc})") from exc
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        raise StudioError(415, f"the upload is not a readable image ({type(exc).__name__})") from exc
+    return rgb
+
+
+def encode_png(rgb: np.ndarray) -> bytes:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, format="PNG", optimize=False)
+    return buf.getvalue()
+
+
+def decode_depth(data: bytes, name: str) -> np.ndarray:
+    """A depth map upload: ``.npy`` (float, 2-D, finite, no pickles) or a 16-bit / 8-bit PNG (values as given)."""
+    if name.lower().endswith(".npy"):
+        from ..formats._io import NUMPY_READ_ERRORS
+
+        try:
+            depth = np.load(io.BytesIO(data), allow_pickle=False)
+        except NUMPY_READ_ERRORS as exc:
+            raise StudioError(415, f"the depth upload is not a readable .npy array ({exc})") from exc
+    else:
+        depth = decode_image_gray(data)
+    if depth.ndim != 2 or depth.size > MAX_DEPTH_VALUES or not np.issubdtype(depth.dtype, np.number):
+        raise StudioError(422, f"a depth map is a 2-D array of numbers, found shape {depth.shape} of {depth.dtype}")
+    depth = depth.astype(np.float64)
+    if not np.isfinite(depth).all() or (depth <= 0).all():
+        raise StudioError(422, "a depth map must be finite with positive values")
+    return depth
+
+
+def decode_image_gray(data: bytes) -> np.ndarray:
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            w, h = im.size
+            if w * h > MAX_PIXELS:
+                raise StudioError(413, f"depth image of {w}×{h} pixels is too large")
+            return np.asarray(im if im.mode in ("I", "I;16", "F", "L") else im.convert("L"))
+    except StudioError:
+        raise
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
+        raise StudioError(415, f"the depth upload is neither .npy nor a readable image ({type(exc).__name__})") \
+            from exc
+
+
+@dataclass(frozen=True)
+class Project:
+    """A loaded project: its record (``project.json``) and folder."""
+
+    folder: Path
+    record: dict[str, Any]
+
+    @property
+    def id(self) -> str:
+        return str(self.record["id"])
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return int(self.record["image"]["width"]), int(self.record["image"]["height"])
+
+    @property
+    def document(self) -> Document:
+        return parse_document(self.record["document"])
+
+    @property
+    def image_path(self) -> Path:
+        return self.folder / "image.png"
+
+    @property
+    def depth_path(self) -> Path:
+        return self.folder / "depth.npy"
+
+    def depth(self) -> np.ndarray | None:
+        return np.load(self.depth_path, allow_pickle=False) if self.depth_path.is_file() else None
+
+
+class Workspace:
+    """The projects of one studio (see the module docstring)."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root).expanduser().resolve()
+        self.projects = self.root / "projects"
+        self.projects.mkdir(parents=True, exist_ok=True)
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def lock(self, pid: str) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(pid, threading.Lock())
+
+    def folder(self, pid: str) -> Path:
+        folder = self.projects / check_id(pid)
+        if not (folder / "project.json").is_file():
+            raise StudioError(404, "no such project")
+        return folder
+
+    def create(self, image_bytes: bytes, name: str = "") -> Project:
+        rgb = decode_image(image_bytes)
+        pid = uuid.uuid4().hex
+        folder = self.projects / pid
+        folder.mkdir()
+        atomic_write_bytes(folder / "image.png", encode_png(rgb))
+        now = time.time()
+        record = {"id": pid, "name": _clean_name(name) or "untitled", "created": now, "updated": now,
+                  "revision": 0, "image": {"width": int(rgb.shape[1]), "height": int(rgb.shape[0])},
+                  "document": Document().model_dump(mode="json")}
+        atomic_write_text(folder / "project.json", dump_json(record))
+        return Project(folder, record)
+
+    def load(self, pid: str) -> Project:
+        import json
+
+        folder = self.folder(pid)
+        try:
+            record = json.loads((folder / "project.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise StudioError(500, f"project {pid} cannot be read ({exc})") from exc
+        return Project(folder, record)
+
+    def save(self, pid: str, document: Any, *, name: str | None = None, revision: int | None = None) -> Project:
+        """Replace the project's document (validated); ``revision`` (if given) must be the current one (409)."""
+        doc = parse_document(document) if not isinstance(document, Document) else document
+        with self.lock(check_id(pid)):
+            project = self.load(pid)
+            record = dict(project.record)
+            if revision is not None and revision != record["revision"]:
+                raise StudioError(409, f"the project changed since revision {revision} (now {record['revision']}); "
+                                       "reload it")
+            record["document"] = doc.model_dump(mode="json")
+            if name is not None:
+                record["name"] = _clean_name(name) or record["name"]
+            record["revision"] = int(record["revision"]) + 1
+            record["updated"] = time.time()
+            atomic_write_text(project.folder / "project.json", dump_json(record))
+            return Project(project.folder, record)
+
+    def set_depth(self, pid: str, depth: np.ndarray) -> None:
+        folder = self.folder(pid)
+        buf = io.BytesIO()
+        np.save(buf, depth, allow_pickle=False)
+        with self.lock(pid):
+            atomic_write_bytes(folder / "depth.npy", buf.getvalue())
+
+    def list(self) -> list[dict[str, Any]]:
+        out = []
+        for folder in sorted(self.projects.iterdir()):
+            if ID_PATTERN.fullmatch(folder.name) and (folder / "project.json").is_file():
+                try:
+                    out.append(summary(self.load(folder.name)))
+                except StudioError:
+                    continue
+        return sorted(out, key=lambda r: -r["updated"])
+
+    def delete(self, pid: str) -> None:
+        import shutil
+
+        folder = self.folder(pid)
+        with self.lock(pid):
+            shutil.rmtree(folder)
+
+
+def _clean_name(name: str) -> str:
+    return re.sub(r"[\x00-\x1f<>]", "", name or "").strip()[:80]
+
+
+def summary(project: Project) -> dict[str, Any]:
+    r = project.record
+    return {"id": r["id"], "name": r["name"], "created": r["created"], "updated": r["updated"],
+            "revision": r["revision"], "image": r["image"], "tracks": len(r["document"].get("tracks", []))}

@@ -1,0 +1,69 @@
+"""A live studio server (uvicorn in a thread, a temporary workspace) and the image the tests draw on."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("fastapi")
+pytest.importorskip("uvicorn")
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "artifacts" / "studio"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LiveServer:
+    def __init__(self, app) -> None:
+        import uvicorn
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.time() + 20
+        while not self.server.started:
+            if time.time() > deadline:
+                raise RuntimeError("the studio server did not start")
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def live_studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    from trajkit.studio.app import create_app
+
+    workspace = tmp_path_factory.mktemp("studio-workspace")
+    port_app = create_app(workspace)
+    with LiveServer(port_app) as server:
+        server.workspace = workspace  # type: ignore[attr-defined]
+        yield server
+
+
+@pytest.fixture(scope="session")
+def studio_image(data_dir: Path) -> Path:
+    """A real photo (ATI's fish example, 3984×2656): the page shows it scaled, coordinates stay in its pixels."""
+    return data_dir / "ati" / "images" / "fish.jpg"
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS

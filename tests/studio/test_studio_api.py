@@ -1,0 +1,230 @@
+"""The studio's API: documents to controls, exports read back with trajkit's readers, and hostile requests refused."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import io
+import json
+import struct
+import tempfile
+import zipfile
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("fastapi")
+pytest.importorskip("httpx")
+
+from fastapi.testclient import TestClient
+
+from trajkit.studio.app import create_app
+
+W, H = 640, 360
+
+
+def png_bytes(w: int = W, h: int = H) -> bytes:
+    from PIL import Image
+
+    rgb = (np.indices((h, w)).sum(0) % 256).astype(np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(np.stack([rgb, rgb[::-1], rgb[:, ::-1]], -1)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def bomb_png(w: int = 60000, h: int = 60000) -> bytes:
+    """A tiny file whose header claims a huge 8-bit grey image (a decompression bomb)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    ihdr = struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0)
+    idat = zlib.compress(b"\x00" * 4096)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> TestClient:
+    return TestClient(create_app(tmp_path / "ws"))
+
+
+def new_project(client: TestClient) -> str:
+    r = client.post("/api/projects", files={"image": ("photo.png", png_bytes(), "image/png")}, data={"name": "p"})
+    assert r.status_code == 201, r.text
+    assert r.json()["image"] == {"width": W, "height": H}
+    return r.json()["id"]
+
+
+DOC = {"frames": 49, "fps": 16, "tracks": [
+    {"id": "a", "kind": "path", "points": [[40.5, 30.25], [200, 120], [400, 90]], "speed": "ease-in-out"},
+    {"id": "b", "kind": "static", "point": [500, 300]},
+    {"id": "c", "kind": "circle", "center": [320, 180], "radius_start": 20, "radius_end": 50, "count": 3},
+]}
+
+
+def test_document_becomes_tracks_in_image_pixels(client):
+    pid = new_project(client)
+    sampled = client.post(f"/api/projects/{pid}/sample", json={"document": DOC}).json()
+    assert sampled["size"] == [W, H] and sampled["frames"] == 49
+    tracks = sampled["tracks"]
+    assert [t["id"] for t in tracks] == ["a", "b", "c", "c", "c"]
+    assert tracks[0]["xy"][0] == [40.5, 30.25] and tracks[0]["xy"][-1] == [400.0, 90.0]
+    assert all(p == [500.0, 300.0] for p in tracks[1]["xy"])
+    radii = [np.hypot(*(np.array(t["xy"][-1]) - [320, 180])) for t in tracks[2:]]
+    assert radii == pytest.approx([50, 50, 50], abs=0.01)  # circle points share one radius: in sync
+
+
+def test_exports_read_back_with_trajkit_readers(client, tmp_path):
+    from trajkit.formats.registry import load
+
+    pid = new_project(client)
+    assert client.put(f"/api/projects/{pid}", json={"document": DOC}).status_code == 200
+    pth = tmp_path / "t.pth"
+    pth.write_bytes(client.get(f"/api/projects/{pid}/export/ati-pth").content)
+    ati = load(pth, size=(W, H))
+    assert ati.num_frames == 121 and ati.num_tracks == 5
+    assert np.allclose(ati.xy[0, 0], [40.5, 30.25], atol=1e-3) and np.allclose(ati.xy[-1, 0], [400, 90], atol=1e-3)
+    comfy = tmp_path / "t.json"
+    comfy.write_bytes(client.get(f"/api/projects/{pid}/export/comfyui-json").content)
+    tracks = load(comfy, format="comfyui-json", size=(W, H))
+    assert tracks.num_frames == 49 and np.allclose(tracks.xy[:, 1], [500, 300])
+    native = tmp_path / "n.json"
+    native.write_bytes(client.get(f"/api/projects/{pid}/export/trajkit-json").content)
+    assert np.allclose(load(native).xy, tracks.xy, atol=1e-4)
+    job = zipfile.ZipFile(io.BytesIO(client.get(f"/api/projects/{pid}/export/job").content))
+    assert set(job.namelist()) == {"job.yaml", "image.png", "tracks.json"}
+    with tempfile.TemporaryDirectory() as tmp:
+        job.extractall(tmp)
+        from trajkit.jobs import load_jobs
+        from trajkit.jobs.resolve import resolve_job
+
+        spec = load_jobs(Path(tmp) / "job.yaml")[0]
+        resolved = resolve_job(spec, Path(tmp))
+        assert resolved.request.frames == 49 and resolved.request.tracks.num_tracks == 5
+    examples = zipfile.ZipFile(io.BytesIO(client.get(f"/api/projects/{pid}/export/ati-examples").content))
+    assert {"test.yaml", "images/studio.png", "tracks/studio.pth"} <= set(examples.namelist())
+    wan = zipfile.ZipFile(io.BytesIO(client.get(f"/api/projects/{pid}/export/wanmove").content))
+    xy = np.load(io.BytesIO(wan.read("tracks.npy")), allow_pickle=False)
+    assert xy.shape == (1, 49, 5, 2)
+    unknown = client.get(f"/api/projects/{pid}/export/docx")
+    assert unknown.status_code == 422 and "ati-pth" in unknown.json()["detail"]
+
+
+def test_import_adds_sampled_tracks(client, data_dir):
+    pid = new_project(client)
+    pth = (data_dir / "ati" / "tracks").glob("*.pth")
+    data = next(iter(sorted(pth))).read_bytes()
+    r = client.post(f"/api/projects/{pid}/import", files={"file": ("bear.pth", data, "application/octet-stream")})
+    assert r.status_code == 200, r.text
+    doc = r.json()["document"]
+    assert doc["tracks"] and all(t["kind"] == "sampled" and len(t["xy"]) == 81 for t in doc["tracks"])
+    evil = client.post(f"/api/projects/{pid}/import", files={"file": ("x.pth", b"\x80\x04cos\nsystem\n.", "x")})
+    assert evil.status_code == 422
+    assert client.post(f"/api/projects/{pid}/import", files={"file": ("x.exe", b"MZ", "x")}).status_code == 415
+
+
+def test_bad_requests_get_clear_4xx(tmp_path):
+    client = TestClient(create_app(tmp_path / "ws", max_upload=2**20))
+    pid = new_project(client)
+    cases = [
+        client.get("/api/projects/..%2F..%2Fetc%2Fpasswd"),
+        client.get("/api/projects/..%2F..%2Fetc/image"),
+        client.get(f"/api/projects/{pid}/renders/{'0' * 32}/..%2Fproject.json"),
+        client.get(f"/api/projects/{pid.upper()}"),
+    ]
+    assert [r.status_code for r in cases] == [404, 404, 404, 404]
+    big = client.post("/api/projects", files={"image": ("big.png", b"\0" * (4 * 2**20), "image/png")})
+    assert big.status_code == 413 and "MiB" in big.json()["detail"]
+    bomb = client.post("/api/projects", files={"image": ("bomb.png", bomb_png(), "image/png")})
+    assert bomb.status_code == 413 and "too large" in bomb.json()["detail"]
+    text = client.post("/api/projects", files={"image": ("note.png", b"hello, not an image", "image/png")})
+    assert text.status_code == 415 and "not a readable image" in text.json()["detail"]
+    cross = client.put(f"/api/projects/{pid}", json={"document": DOC}, headers={"Origin": "https://evil.example"})
+    assert cross.status_code == 403 and "cross-origin" in cross.json()["detail"]
+    site = client.post("/api/projects", files={"image": ("a.png", png_bytes(), "image/png")},
+                       headers={"Sec-Fetch-Site": "cross-site"})
+    assert site.status_code == 403
+    bad_doc = client.put(f"/api/projects/{pid}", json={"document": {**DOC, "frames": 0}})
+    assert bad_doc.status_code == 422 and "frames" in bad_doc.json()["detail"]
+    span = client.put(f"/api/projects/{pid}", json={"document": {"frames": 10, "tracks": [
+        {"id": "a", "kind": "static", "point": [1, 1], "start": 8, "end": 20}]}})
+    assert span.status_code == 422 and "start/end" in span.json()["detail"]
+    nan = client.post(f"/api/projects/{pid}/sample", data='{"document": {"tracks": [{"id": "a", "kind": "static", '
+                                                              '"point": [NaN, 1]}]}}',
+                      headers={"Content-Type": "application/json"})
+    assert nan.status_code == 422
+    assert client.get(f"/api/projects/{pid}").json()["revision"] == 0  # nothing refused was saved
+    assert client.post(f"/api/projects/{pid}/renders").status_code == 409  # no tracks to render
+
+
+def test_token_and_host_checks(tmp_path):
+    app = create_app(tmp_path / "ws", token="s3cret", allowed_hosts=["testserver"])
+    client = TestClient(app)
+    assert client.get("/api/projects").status_code == 401
+    assert client.get("/api/projects", headers={"X-Trajkit-Token": "s3cret"}).status_code == 200
+    assert client.get("/?token=wrong", follow_redirects=False).status_code == 401
+    login = client.get("/?token=s3cret", follow_redirects=False)
+    assert login.status_code == 303 and "httponly" in login.headers["set-cookie"].lower()
+    assert client.get("/api/projects").status_code == 200  # the cookie now
+    assert TestClient(app, base_url="http://evil.example").get("/").status_code == 421
+    page = client.get("/")
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+
+
+def test_concurrent_saves_never_corrupt_a_project(live_studio):
+    import httpx
+
+    with httpx.Client(base_url=live_studio.url) as http:
+        r = http.post("/api/projects", files={"image": ("p.png", png_bytes(), "image/png")})
+        pid = r.json()["id"]
+        docs = [{**DOC, "prompt": f"version {k}", "frames": 20 + k} for k in range(24)]
+
+        def put(doc):
+            with httpx.Client(base_url=live_studio.url) as c:
+                return c.put(f"/api/projects/{pid}", json={"document": doc}).status_code
+
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            codes = list(pool.map(put, docs))
+        assert codes == [200] * 24
+        saved = http.get(f"/api/projects/{pid}").json()
+        assert saved["revision"] == 24
+        assert saved["document"]["prompt"] in {d["prompt"] for d in docs}
+        record = json.loads((Path(live_studio.workspace) / "projects" / pid / "project.json").read_text())
+        assert record["document"] == saved["document"]
+        assert not list((Path(live_studio.workspace) / "projects" / pid).glob("*.tmp*"))
+        stale = http.put(f"/api/projects/{pid}", json={"document": DOC, "revision": 3})
+        assert stale.status_code == 409
+
+
+def test_openapi_schema_is_valid_and_fuzzing_finds_no_server_errors(tmp_path):
+    schemathesis = pytest.importorskip("schemathesis")
+    from hypothesis import HealthCheck, given, settings
+
+    app = create_app(tmp_path / "ws")
+    client = TestClient(app)
+    pid = client.post("/api/projects", files={"image": ("p.png", png_bytes(64, 48), "image/png")}).json()["id"]
+    client.put(f"/api/projects/{pid}", json={"document": {"frames": 9, "tracks": [
+        {"id": "a", "kind": "path", "points": [[1, 1], [30, 20]]}]}})
+    schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+    schema.validate()
+    assert {"/api/projects", "/api/projects/{pid}/sample", "/api/projects/{pid}/export/{fmt}"} <= set(
+        schema.raw_schema["paths"])
+    failures = []
+
+    def fuzz(operation):
+        @settings(max_examples=15, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+        @given(case=operation.as_strategy())
+        def run(case):
+            if case.path_parameters and "pid" in case.path_parameters and operation.method.upper() != "DELETE":
+                case.path_parameters["pid"] = pid  # reach the handlers, not just the 404
+            response = case.call()
+            if response.status_code >= 500:
+                failures.append((operation.method, operation.path, case.body, response.text[:200]))
+
+        run()
+
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) >= 14
+    for operation in operations:
+        fuzz(operation)
+    assert not failures, failures[:3]
