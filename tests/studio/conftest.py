@@ -59,8 +59,8 @@ def live_studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
 
 @pytest.fixture(scope="session")
 def studio_image(data_dir: Path) -> Path:
-    """A real photo (ATI's fish example, 3984×2656): the page shows it scaled, coordinates stay in its pixels."""
-    return data_dir / "ati" / "images" / "fish.jpg"
+    """A real photo (ATI's bear example, 3984×2656): the page shows it scaled, coordinates stay in its pixels."""
+    return data_dir / "ati" / "images" / "bear.jpg"
 
 
 @pytest.fixture(scope="session")

@@ -196,16 +196,17 @@ def test_concurrent_saves_never_corrupt_a_project(live_studio):
         assert stale.status_code == 409
 
 
-def test_openapi_schema_is_valid_and_fuzzing_finds_no_server_errors(tmp_path):
+def test_openapi_schema_is_valid_and_fuzzing_the_running_server_finds_no_server_errors(live_studio):
+    import httpx
+
     schemathesis = pytest.importorskip("schemathesis")
     from hypothesis import HealthCheck, given, settings
 
-    app = create_app(tmp_path / "ws")
-    client = TestClient(app)
-    pid = client.post("/api/projects", files={"image": ("p.png", png_bytes(64, 48), "image/png")}).json()["id"]
-    client.put(f"/api/projects/{pid}", json={"document": {"frames": 9, "tracks": [
-        {"id": "a", "kind": "path", "points": [[1, 1], [30, 20]]}]}})
-    schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+    with httpx.Client(base_url=live_studio.url) as http:
+        pid = http.post("/api/projects", files={"image": ("p.png", png_bytes(64, 48), "image/png")}).json()["id"]
+        http.put(f"/api/projects/{pid}", json={"document": {"frames": 9, "tracks": [
+            {"id": "a", "kind": "path", "points": [[1, 1], [30, 20]]}]}})
+    schema = schemathesis.openapi.from_url(f"{live_studio.url}/openapi.json")
     schema.validate()
     assert {"/api/projects", "/api/projects/{pid}/sample", "/api/projects/{pid}/export/{fmt}"} <= set(
         schema.raw_schema["paths"])
@@ -217,7 +218,7 @@ def test_openapi_schema_is_valid_and_fuzzing_finds_no_server_errors(tmp_path):
         def run(case):
             if case.path_parameters and "pid" in case.path_parameters and operation.method.upper() != "DELETE":
                 case.path_parameters["pid"] = pid  # reach the handlers, not just the 404
-            response = case.call()
+            response = case.call(base_url=live_studio.url)
             if response.status_code >= 500:
                 failures.append((operation.method, operation.path, case.body, response.text[:200]))
 
@@ -228,3 +229,26 @@ def test_openapi_schema_is_valid_and_fuzzing_finds_no_server_errors(tmp_path):
     for operation in operations:
         fuzz(operation)
     assert not failures, failures[:3]
+
+
+def test_studio_command_binds_safely(monkeypatch, tmp_path):
+    import uvicorn
+    from typer.testing import CliRunner
+
+    from trajkit.cli.main import app
+
+    calls = []
+    monkeypatch.setattr(uvicorn, "run", lambda application, **kw: calls.append((application, kw)))
+    result = CliRunner().invoke(app, ["studio", "-w", str(tmp_path / "ws")])
+    assert result.exit_code == 0, result.output
+    application, kw = calls[-1]
+    assert kw["host"] == "127.0.0.1" and kw["port"] == 7860 and "token" not in result.output
+    local = TestClient(application, base_url="http://127.0.0.1:7860")
+    assert local.get("/api/health").status_code == 200
+    assert TestClient(application, base_url="http://attacker.example:7860").get("/api/health").status_code == 421
+    result = CliRunner().invoke(app, ["studio", "--host", "0.0.0.0", "-w", str(tmp_path / "ws")])
+    assert result.exit_code == 0 and "warning" in result.output and "?token=" in result.output
+    remote = TestClient(calls[-1][0], base_url="http://10.0.0.5:7860")
+    assert remote.get("/api/health").status_code == 401  # the token is required off localhost
+    token = result.output.split("?token=")[1].split()[0]
+    assert remote.get("/api/health", headers={"X-Trajkit-Token": token}).status_code == 200

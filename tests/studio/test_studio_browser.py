@@ -1,0 +1,173 @@
+"""The studio in a real browser: Playwright drives Debian's Chromium through a whole editing session.
+
+Upload a photo, draw two freehand tracks and a static anchor with the mouse, re-time one, undo/redo, scrub the
+timeline, save, reload, export and read the files back with trajkit's readers (coordinates in original-image pixels
+within 0.5 px of what was drawn), render a preview and watch the video play. Screenshots go to artifacts/studio/.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import numpy as np
+import pytest
+
+pytest.importorskip("fastapi")
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+def chromium() -> str:
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    if exe is None:
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is missing; scripts/test.sh installs Debian's chromium in CI")
+        pytest.skip("Chromium not installed (scripts/test.sh installs it when run as root or in CI)")
+    return exe
+
+
+@pytest.fixture(scope="module")
+def page(live_studio):
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium(),
+                                     args=["--no-sandbox", "--autoplay-policy=no-user-gesture-required"])
+        context = browser.new_context(viewport={"width": 1500, "height": 950}, accept_downloads=True)
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(live_studio.url + "/")
+        page.errors = errors  # type: ignore[attr-defined]
+        yield page
+        browser.close()
+
+
+def doc(page) -> dict:
+    return page.evaluate("() => JSON.parse(JSON.stringify(window.studio.state.doc))")
+
+
+def to_image(box: dict, size: tuple[int, int], x: float, y: float) -> tuple[float, float]:
+    """Screen pixels → original-image pixels, as the page maps them."""
+    return (x - box["x"]) * size[0] / box["width"], (y - box["y"]) * size[1] / box["height"]
+
+
+def draw(page, points: list[tuple[int, int]]) -> None:
+    page.mouse.move(*points[0])
+    page.mouse.down()
+    for point in points[1:]:
+        page.mouse.move(*point, steps=6)
+    page.mouse.up()
+
+
+def test_an_editing_session_in_chromium(page, live_studio, studio_image, artifacts, tmp_path):
+    from PIL import Image
+
+    from trajkit.formats.registry import load
+    from trajkit.viz.video import read_mp4
+
+    size = Image.open(studio_image).size  # (3984, 2656): shown at ~1/4 scale, stored in these pixels
+    page.set_input_files("#upload", str(studio_image))
+    page.wait_for_function("() => window.studio.state.project && window.studio.editor.image")
+    pid = page.evaluate("() => window.studio.state.project.id")
+    box = page.locator("#canvas").bounding_box()
+    assert box["width"] < size[0] / 2  # really scaled for display
+
+    # two freehand tracks and a static anchor, drawn with the mouse
+    page.click("[data-tool=free]")
+    x0, y0 = int(box["x"]), int(box["y"])
+    stroke1 = [(x0 + 100, y0 + 120), (x0 + 180, y0 + 150), (x0 + 260, y0 + 140), (x0 + 330, y0 + 200)]
+    stroke2 = [(x0 + 420, y0 + 300), (x0 + 460, y0 + 240), (x0 + 520, y0 + 220)]
+    draw(page, stroke1)
+    page.wait_for_function("() => window.studio.state.doc.tracks.length === 1")
+    draw(page, stroke2)
+    page.wait_for_function("() => window.studio.state.doc.tracks.length === 2")
+    page.click("[data-tool=static]")
+    anchor = (x0 + 600, y0 + 100)
+    page.mouse.click(*anchor)
+    page.wait_for_function("() => window.studio.state.doc.tracks.length === 3")
+    tracks = doc(page)["tracks"]
+    assert [t["kind"] for t in tracks] == ["path", "path", "static"]
+    assert tracks[0]["points"][0] == pytest.approx(to_image(box, size, *stroke1[0]), abs=0.01)
+    assert tracks[0]["points"][-1] == pytest.approx(to_image(box, size, *stroke1[-1]), abs=0.01)
+    assert 2 <= len(tracks[0]["points"]) < 40  # control points, not every mouse event
+
+    # re-time the first track: ease in (the timing is set here, not by how fast the mouse moved)
+    page.click("#track-list li:nth-child(1)")
+    page.select_option("#speed", "ease-in")
+    assert doc(page)["tracks"][0]["speed"] == "ease-in"
+    page.click("#undo")
+    assert doc(page)["tracks"][0]["speed"] == "linear"
+    page.click("#undo")
+    assert len(doc(page)["tracks"]) == 2
+    page.click("#redo")
+    page.click("#redo")
+    after = doc(page)
+    assert len(after["tracks"]) == 3 and after["tracks"][0]["speed"] == "ease-in"
+
+    # scrub the timeline: the playhead and the frame index follow; eased motion lags the linear one at mid-clip
+    page.wait_for_function("() => window.studio.state.sampled && window.studio.state.sampled.tracks.length === 3"
+                           " && window.studio.state.doc.tracks[0].speed === 'ease-in'")
+    page.wait_for_timeout(200)
+    page.locator("#timeline").fill("40")
+    assert page.locator("#frame-label").inner_text().startswith("frame 40 / 80")
+    assert page.evaluate("() => window.studio.state.frame") == 40
+    sampled = page.evaluate("() => window.studio.state.sampled.tracks")
+    first = np.array(sampled[0]["xy"])
+    travelled = np.linalg.norm(first[40] - first[0]) / np.linalg.norm(first[-1] - first[0])
+    assert 0.05 < travelled < 0.45  # ease-in: well under half way at half time
+    page.screenshot(path=str(artifacts / "editor.png"))
+
+    # save, reload, find the same tracks
+    page.click("#save")
+    page.wait_for_function("() => document.querySelector('#status').textContent.startsWith('saved')")
+    saved = doc(page)
+    page.reload()
+    page.wait_for_function(f"() => window.studio.state.project && window.studio.state.project.id === '{pid}'")
+    assert doc(page) == saved
+
+    # exports, read back with trajkit's own readers, in original-image pixels
+    pth = tmp_path / "tracks.pth"
+    pth.write_bytes(page.request.get(f"{live_studio.url}/api/projects/{pid}/export/ati-pth").body())
+    comfy = tmp_path / "tracks.json"
+    comfy.write_bytes(page.request.get(f"{live_studio.url}/api/projects/{pid}/export/comfyui-json").body())
+    ati = load(pth, size=size)
+    points = load(comfy, format="comfyui-json", size=size)
+    assert ati.num_tracks == points.num_tracks == 3 and ati.size == size
+    for tracks in (ati, points):
+        for k, stroke in enumerate((stroke1, stroke2)):
+            assert np.abs(tracks.xy[0, k] - to_image(box, size, *stroke[0])).max() <= 0.5
+            assert np.abs(tracks.xy[-1, k] - to_image(box, size, *stroke[-1])).max() <= 0.5
+        assert np.abs(tracks.xy[:, 2] - to_image(box, size, *anchor)).max() <= 0.5
+    assert points.num_frames == 81 and ati.num_frames == 121
+
+    # preview: rendered in the background, progress in the page, the video plays
+    page.click("#render")
+    page.wait_for_function("() => document.querySelector('#preview-video').currentTime > 0.3", timeout=120_000)
+    assert page.locator("#render-progress").evaluate("p => p.value === p.max")
+    src = page.locator("#preview-video").get_attribute("src")
+    video = tmp_path / "preview.mp4"
+    video.write_bytes(page.request.get(live_studio.url + src).body())
+    frames, fps = read_mp4(video)
+    assert frames.shape[0] == 81 and fps == pytest.approx(16)
+    page.screenshot(path=str(artifacts / "preview.png"))
+    assert not page.errors, page.errors  # type: ignore[attr-defined]
+
+
+def test_camera_and_entity_tabs_bridge_into_tracks(page, live_studio, artifacts):
+    page.wait_for_function("() => window.studio.state.project")
+    page.click("[data-tab=camera]")
+    page.fill("#camera-text", "pan left 15deg over 3s")
+    page.click("#camera-apply")
+    page.wait_for_function("() => window.studio.state.sampled.tracks.some(t => t.source === 'camera')")
+    page.wait_for_function("() => document.querySelector('#camera-plot').naturalWidth > 100")
+    cams = page.evaluate("() => window.studio.state.sampled.tracks.filter(t => t.source === 'camera').length")
+    assert cams == 64  # the 8 × 8 grid
+    page.click("[data-tab=entities]")
+    page.locator("#entity-rows .entity-prompt").first.fill("a red fox trotting")
+    page.click("#entities-apply")
+    page.wait_for_function("() => window.studio.state.sampled.tracks.some(t => t.source === 'entities')")
+    page.wait_for_function("() => document.querySelector('#entities-plot').naturalWidth > 100")
+    page.screenshot(path=str(artifacts / "camera-entities.png"))
+    page.click("#undo")
+    page.wait_for_function("() => !window.studio.state.doc.entities")
+    assert page.evaluate("() => window.studio.state.doc.camera.moves") == "pan left 15deg over 3s"
+    assert not page.errors, page.errors  # type: ignore[attr-defined]
