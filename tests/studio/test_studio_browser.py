@@ -102,8 +102,14 @@ def test_an_editing_session_in_chromium(page, live_studio, studio_image, artifac
     page.click("#redo")
     after = doc(page)
     assert len(after["tracks"]) == 3 and after["tracks"][0]["speed"] == "ease-in"
+    page.click("#track-list li:nth-child(2)")  # the second track: a custom speed curve (stop, rush, stop)
+    page.locator("#speed-curve").fill("0, 2, 0")
+    page.locator("#speed-curve").press("Enter")
+    page.wait_for_function("() => Array.isArray(window.studio.state.doc.tracks[1].speed)")
+    assert doc(page)["tracks"][1]["speed"] == [0, 2, 0]
 
     # scrub the timeline: the playhead and the frame index follow; eased motion lags the linear one at mid-clip
+    page.click("#track-list li:nth-child(1)")
     page.wait_for_function("() => window.studio.state.sampled && window.studio.state.sampled.tracks.length === 3"
                            " && window.studio.state.doc.tracks[0].speed === 'ease-in'")
     page.wait_for_timeout(200)

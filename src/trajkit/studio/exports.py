@@ -10,7 +10,9 @@ Exports (tracks on the original image, the document's timeline unless the format
 * ``job``: a zip with a trajkit job file, the image and the tracks (``trajkit generate job.yaml``).
 
 Imports read a track file with the format registry (ATI ``.pth`` through the restricted unpickler, JSON, ``.npy``
-without pickles) onto the image's canvas and add its tracks to the document as ``sampled`` tracks.
+without pickles) onto the image's canvas and add its tracks to the document as ``sampled`` tracks. The zip exports
+import back too: the tracks member is copied out under a fixed name (never a name from the archive), with limits
+on member count and sizes.
 """
 
 from __future__ import annotations
@@ -36,7 +38,9 @@ EXPORTS = {
     "job": ("trajkit_job.zip", "application/zip"),
 }
 #: Extensions an import may have (the stored file gets a server-made name with one of these).
-IMPORT_SUFFIXES = (".pth", ".json", ".npy", ".txt", ".npz")
+IMPORT_SUFFIXES = (".pth", ".json", ".npy", ".txt", ".npz", ".zip")
+ZIP_MEMBERS = 64
+ZIP_BYTES = 200 * 2**20
 
 
 def project_tracks(project: Project, doc: Document | None = None) -> Tracks:
@@ -128,8 +132,12 @@ def import_tracks(project: Project, data: bytes, filename: str, fmt: str | None 
         raise StudioError(415, f"track files are {', '.join(IMPORT_SUFFIXES)}; found {suffix or 'no extension'!r}")
     doc = project.document
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"upload{suffix}"  # never the client's name
-        path.write_bytes(data)
+        if suffix == ".zip":
+            path, zip_format = _unzip_tracks(data, Path(tmp))
+            fmt = fmt or zip_format
+        else:
+            path = Path(tmp) / f"upload{suffix}"  # never the client's name
+            path.write_bytes(data)
         try:
             name = fmt or detect(path).name
             obj = load(path, format=name, size=project.size)
@@ -140,8 +148,9 @@ def import_tracks(project: Project, data: bytes, filename: str, fmt: str | None 
     tracks = obj.with_size(obj.size or project.size)
     if tracks.size != project.size:
         tracks = tracks.rescale(project.size)
-    if tracks.num_frames != doc.frames:
-        tracks = tracks.resample(doc.frames, method="ati" if name == "ati-pth" else "linear")
+    if tracks.num_frames != doc.frames:  # ATI's own index rule is for its 121 → 81 frames; otherwise by time
+        ati_rule = name == "ati-pth" and (tracks.num_frames, doc.frames) == (121, 81)
+        tracks = tracks.resample(doc.frames, method="ati" if ati_rule else "linear")
     room = 256 - len(doc.tracks)
     if tracks.num_tracks > room:
         raise StudioError(422, f"the file has {tracks.num_tracks} tracks; the project has room for {room}")
@@ -149,3 +158,35 @@ def import_tracks(project: Project, data: bytes, filename: str, fmt: str | None 
                         xy=[(float(x), float(y)) for x, y in tracks.xy[:, n]],
                         visible=[bool(v) for v in tracks.visible[:, n]]) for n in range(tracks.num_tracks)]
     return doc.model_copy(update={"tracks": [*doc.tracks, *new]})
+
+
+def _unzip_tracks(data: bytes, folder: Path) -> tuple[Path, str]:
+    """The tracks inside one of the studio's zip exports (job, ATI examples, Wan-Move), written under fixed names."""
+    import re
+
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile as exc:
+        raise StudioError(422, f"not a readable zip archive ({exc})") from exc
+    with archive:
+        infos = archive.infolist()
+        if len(infos) > ZIP_MEMBERS or sum(i.file_size for i in infos) > ZIP_BYTES:
+            raise StudioError(413, f"the archive has too many or too large members (at most {ZIP_MEMBERS}, "
+                                   f"{ZIP_BYTES // 2**20} MiB unpacked)")
+        names = {i.filename for i in infos}
+
+        def copy(member: str, target: str) -> Path:
+            out = folder / target
+            out.write_bytes(archive.read(member))
+            return out
+
+        if "tracks.json" in names:
+            return copy("tracks.json", "tracks.json"), "trajkit-json"
+        pth = sorted(n for n in names if re.fullmatch(r"tracks/[^/]+\.pth", n))
+        if pth:
+            return copy(pth[0], "tracks.pth"), "ati-pth"
+        if "tracks.npy" in names:
+            if "visibility.npy" in names:
+                copy("visibility.npy", "visibility.npy")
+            return copy("tracks.npy", "tracks.npy"), "wanmove-npy"
+    raise StudioError(422, "the archive holds no tracks (tracks.json, tracks/*.pth or tracks.npy)")

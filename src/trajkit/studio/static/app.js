@@ -88,8 +88,9 @@ function refresh() {
   }));
   const track = doc.tracks.find((t) => t.id === state.selected);
   $("track-props").disabled = !track;
-  $("speed").disabled = !track || !("speed" in track) || Array.isArray(track.speed);
-  if (track && typeof track.speed === "string") $("speed").value = track.speed;
+  $("speed").disabled = $("speed-curve").disabled = !track || !("speed" in track);
+  $("speed").value = track && "speed" in track ? (Array.isArray(track.speed) ? "custom" : track.speed) : "linear";
+  $("speed-curve").value = track && Array.isArray(track.speed) ? track.speed.join(", ") : "";
   $("start").value = track && "start" in track ? track.start : "";
   $("end").value = track && "start" in track ? (track.end ?? doc.frames) : "";
   $("start").disabled = $("end").disabled = !track || !("start" in track);
@@ -297,7 +298,18 @@ document.querySelectorAll(".tab").forEach((b) => b.addEventListener("click", () 
   document.querySelectorAll(".tab").forEach((x) => x.classList.toggle("active", x === b));
   for (const name of ["tracks", "camera", "entities"]) $(`tab-${name}`).classList.toggle("hidden", name !== b.dataset.tab);
 }));
-$("speed").addEventListener("change", (e) => updateSelected({ speed: e.target.value }));
+$("speed").addEventListener("change", (e) => {
+  if (e.target.value === "custom") { $("speed-curve").focus(); return; }
+  updateSelected({ speed: e.target.value });
+});
+$("speed-curve").addEventListener("change", (e) => {
+  const speeds = e.target.value.split(/[\s,;]+/).filter(Boolean).map(Number);
+  if (speeds.length < 2 || speeds.some((v) => !Number.isFinite(v) || v < 0) || !speeds.some((v) => v > 0)) {
+    status("a speed curve is at least two non-negative numbers, not all zero", true);
+    return;
+  }
+  updateSelected({ speed: speeds });
+});
 $("start").addEventListener("change", (e) => updateSelected({ start: Math.max(0, Number(e.target.value) | 0) }));
 $("end").addEventListener("change", (e) => {
   const end = Number(e.target.value) | 0;
