@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -19,15 +17,6 @@ from trajkit.cli.main import app
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
                   "--autoplay-policy=no-user-gesture-required"]
-
-
-def chromium() -> str:
-    exe = shutil.which("chromium") or shutil.which("chromium-browser")
-    if exe is None:
-        if os.environ.get("CI"):
-            pytest.fail("Chromium is missing; scripts/test.sh installs Debian's chromium in CI")
-        pytest.skip("Chromium not installed (scripts/test.sh installs it when run as root or in CI)")
-    return exe
 
 
 @pytest.fixture(scope="module")
@@ -65,8 +54,8 @@ def test_demo_directs_a_camera_from_text(demo_folder: Path) -> None:
     assert moves & {"move forward + yaw right", "move forward", "static + yaw right"}, moves
 
 
-def test_report_plays_in_headless_chromium(demo_folder: Path, tmp_path: Path) -> None:
-    exe = chromium()
+def test_report_plays_in_headless_chromium(demo_folder: Path, tmp_path: Path, chromium_executable: str) -> None:
+    exe = chromium_executable
     url = (demo_folder / "report.html").resolve().as_uri()
     common = [exe, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=3000"]
     dom = subprocess.run([*common, "--dump-dom", url], capture_output=True, text=True, timeout=120).stdout

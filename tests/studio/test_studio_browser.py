@@ -7,9 +7,6 @@ within 0.5 px of what was drawn), render a preview and watch the video play. Scr
 
 from __future__ import annotations
 
-import os
-import shutil
-
 import numpy as np
 import pytest
 
@@ -17,19 +14,10 @@ pytest.importorskip("fastapi")
 sync_api = pytest.importorskip("playwright.sync_api")
 
 
-def chromium() -> str:
-    exe = shutil.which("chromium") or shutil.which("chromium-browser")
-    if exe is None:
-        if os.environ.get("CI"):
-            pytest.fail("Chromium is missing; scripts/test.sh installs Debian's chromium in CI")
-        pytest.skip("Chromium not installed (scripts/test.sh installs it when run as root or in CI)")
-    return exe
-
-
 @pytest.fixture(scope="module")
-def page(live_studio):
+def page(live_studio, chromium_executable):
     with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium(),
+        browser = pw.chromium.launch(executable_path=chromium_executable,
                                      args=["--no-sandbox", "--autoplay-policy=no-user-gesture-required"])
         context = browser.new_context(viewport={"width": 1500, "height": 950}, accept_downloads=True)
         page = context.new_page()
