@@ -38,6 +38,10 @@ UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 TOKEN_COOKIE = "trajkit_studio"
 CSP = ("default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; style-src 'self'; "
        "script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+#: FastAPI's /docs page loads Swagger UI from jsDelivr with an inline bootstrap script (it needs the network).
+DOCS_CSP = ("default-src 'self'; img-src 'self' data: https://fastapi.tiangolo.com; "
+            "style-src 'self' https://cdn.jsdelivr.net; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+            "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'")
 
 
 class SaveBody(BaseModel):
@@ -106,7 +110,7 @@ def create_app(workspace: str | Path, *, token: str | None = None, allowed_hosts
             if not hmac.compare_digest(given.encode(), token.encode()):
                 return _error(401, "this studio needs its access token: open the URL `trajkit studio` printed")
         response = await call_next(request)
-        response.headers["Content-Security-Policy"] = CSP
+        response.headers["Content-Security-Policy"] = DOCS_CSP if request.url.path in ("/docs", "/redoc") else CSP
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "same-origin"
         response.headers["X-Frame-Options"] = "DENY"
