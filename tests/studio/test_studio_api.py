@@ -144,6 +144,9 @@ def test_bad_requests_get_clear_4xx(tmp_path):
     site = client.post("/api/projects", files={"image": ("a.png", png_bytes(), "image/png")},
                        headers={"Sec-Fetch-Site": "cross-site"})
     assert site.status_code == 403
+    post = client.post("/api/projects", files={"image": ("a.png", png_bytes(), "image/png")},
+                       headers={"Origin": "http://localhost:9999"})
+    assert post.status_code == 403 and len(client.get("/api/projects").json()) == 1  # nothing was created
     bad_doc = client.put(f"/api/projects/{pid}", json={"document": {**DOC, "frames": 0}})
     assert bad_doc.status_code == 422 and "frames" in bad_doc.json()["detail"]
     span = client.put(f"/api/projects/{pid}", json={"document": {"frames": 10, "tracks": [
