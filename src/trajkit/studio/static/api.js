@@ -15,14 +15,16 @@ async function check(response) {
   throw new ApiError(response.status, message);
 }
 
-export async function json(method, url, body) {
+async function send(method, url, body) {
   const init = { method, headers: {} };
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
   }
-  return (await check(await fetch(url, init))).json();
+  return check(await fetch(url, init));
 }
+
+export async function json(method, url, body) { return (await send(method, url, body)).json(); }
 
 export async function upload(url, field, file, extra = {}) {
   const form = new FormData();
@@ -31,13 +33,6 @@ export async function upload(url, field, file, extra = {}) {
   return (await check(await fetch(url, { method: "POST", body: form }))).json();
 }
 
-export async function blob(method, url, body) {
-  const init = { method, headers: {} };
-  if (body !== undefined) {
-    init.headers["Content-Type"] = "application/json";
-    init.body = JSON.stringify(body);
-  }
-  return (await check(await fetch(url, init))).blob();
-}
+export async function blob(method, url, body) { return (await send(method, url, body)).blob(); }
 
 export const projectUrl = (id, tail = "") => `/api/projects/${encodeURIComponent(id)}${tail}`;
