@@ -14,6 +14,7 @@ ORDER = (
     "gendop_caption",
     "recammaster",
     "trajmaster",
+    "gltf",
     "motionctrl",
     "comfyui",
     "re10k",
