@@ -78,6 +78,25 @@ def test_an_editing_session_in_chromium(page, live_studio, studio_image, artifac
     assert tracks[0]["points"][-1] == pytest.approx(to_image(box, size, *stroke1[-1]), abs=0.01)
     assert 2 <= len(tracks[0]["points"]) < 40  # control points, not every mouse event
 
+    # spline editing: double-click between two control points adds one there; Alt+click removes it again
+    page.click("[data-tool=select]")
+    page.click("#track-list li:nth-child(2)")
+    count = len(tracks[1]["points"])
+    a, b = tracks[1]["points"][0], tracks[1]["points"][1]
+    mid = [(a[0] + b[0]) / 2, (a[1] + b[1]) / 2]
+    sx, sy = box["x"] + mid[0] * box["width"] / size[0], box["y"] + mid[1] * box["height"] / size[1]
+    page.mouse.dblclick(sx, sy)
+    page.wait_for_function(f"() => window.studio.state.doc.tracks[1].points.length === {count + 1}")
+    inserted = doc(page)["tracks"][1]["points"][1]
+    assert np.hypot(inserted[0] - mid[0], inserted[1] - mid[1]) < 2 * size[0] / box["width"]
+    page.keyboard.down("Alt")
+    page.mouse.click(sx, sy)
+    page.keyboard.up("Alt")
+    page.wait_for_function(f"() => window.studio.state.doc.tracks[1].points.length === {count}")
+    page.click("#undo")
+    page.click("#undo")
+    assert doc(page)["tracks"][1]["points"] == tracks[1]["points"]
+
     # re-time the first track: ease in (the timing is set here, not by how fast the mouse moved)
     page.click("#track-list li:nth-child(1)")
     page.select_option("#speed", "ease-in")

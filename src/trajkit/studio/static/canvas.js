@@ -20,6 +20,7 @@ export class Editor {
     canvas.addEventListener("pointermove", (e) => this.move(e));
     canvas.addEventListener("pointerup", (e) => this.up(e));
     canvas.addEventListener("pointerleave", () => { this.hover = null; this.draw(); });
+    canvas.addEventListener("dblclick", (e) => this.insertPoint(e));
     new ResizeObserver(() => this.fit()).observe(canvas.parentElement);
   }
 
@@ -80,9 +81,13 @@ export class Editor {
       if (track) this.gesture = { kind: "falloff", start: p, now: p, frame: this.app.frame };
       return;
     }
-    if (track) {  // select tool: grab a handle of the selected track
+    if (track) {  // select tool: grab a handle of the selected track (Alt+click removes a control point)
       const handles = handlesOf(track);
       const hit = handles.findIndex((h) => dist(h, p) <= near);
+      if (hit >= 0 && e.altKey && track.kind === "path" && track.points.length > 1) {
+        this.app.commit(replaceTrack(this.app.doc, { ...track, points: track.points.filter((_, i) => i !== hit) }));
+        return;
+      }
       if (hit >= 0) { this.gesture = { kind: "handle", index: hit, start: p, base: JSON.parse(JSON.stringify(track)) }; return; }
     }
     const hit = this.nearest(p);
@@ -129,6 +134,26 @@ export class Editor {
         this.app.commit(replaceTrack(this.app.doc, edited));
       } else this.draw();
     }
+  }
+
+  // double-click on the selected path between two control points: insert one there
+  insertPoint(e) {
+    const track = this.selectedTrack();
+    if (this.tool !== "select" || !track || track.kind !== "path" || track.points.length < 2) return;
+    const p = this.toImage(e);
+    let best = null;
+    for (let i = 0; i + 1 < track.points.length; i++) {
+      const a = track.points[i], b = track.points[i + 1];
+      const dx = b[0] - a[0], dy = b[1] - a[1];
+      const len2 = dx * dx + dy * dy || 1;
+      const t = Math.max(0, Math.min(1, ((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / len2));
+      const q = [a[0] + t * dx, a[1] + t * dy];
+      const d = dist(p, q);
+      if (!best || d < best.d) best = { i, d };
+    }
+    if (!best || best.d > 12 * this.pixelRatio) return;
+    const points = [...track.points.slice(0, best.i + 1), roundPoint(p), ...track.points.slice(best.i + 1)];
+    this.app.commit(replaceTrack(this.app.doc, { ...track, points }));
   }
 
   draw() {
