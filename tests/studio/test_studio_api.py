@@ -156,6 +156,10 @@ def test_bad_requests_get_clear_4xx(tmp_path):
                                                               '"point": [NaN, 1]}]}}',
                       headers={"Content-Type": "application/json"})
     assert nan.status_code == 422
+    huge = {"frames": 2000, "tracks": [{"id": f"c{k}", "kind": "circle", "center": [1, 1], "radius_start": 1,
+                                        "radius_end": 2, "count": 64} for k in range(40)]}
+    too_many = client.put(f"/api/projects/{pid}", json={"document": huge})
+    assert too_many.status_code == 422 and "positions" in too_many.json()["detail"]
     assert client.get(f"/api/projects/{pid}").json()["revision"] == 0  # nothing refused was saved
     assert client.post(f"/api/projects/{pid}/renders").status_code == 409  # no tracks to render
 

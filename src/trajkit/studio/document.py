@@ -30,6 +30,8 @@ from ..core.tracks import Tracks
 MAX_TRACKS = 256
 MAX_POINTS = 2048
 MAX_FRAMES = 2000
+#: Positions one document may expand to (tracks × frames): keeps sampling and exports bounded in memory.
+MAX_SAMPLES = 4_000_000
 Coordinate = Annotated[float, Field(ge=-1e5, le=1e5, allow_inf_nan=False)]
 Point = tuple[Coordinate, Coordinate]
 Speed = Literal["linear", "ease-in", "ease-out", "ease-in-out"] | Annotated[
@@ -148,6 +150,10 @@ class Document(_Model):
         ids = [t.id for t in self.tracks]
         if len(set(ids)) != len(ids):
             raise ValueError("track ids must be unique")
+        columns = column_count(self)
+        if columns * self.frames > MAX_SAMPLES:
+            raise ValueError(f"{columns} tracks × {self.frames} frames is more than {MAX_SAMPLES:,} positions; "
+                             "use fewer tracks or frames")
         return self
 
 
@@ -194,6 +200,16 @@ def track_columns(track: Any, frames: int, fps: float, size: tuple[int, int]) ->
     if track.pan != (0.0, 0.0):
         out = author.add_pan(out, *track.pan)
     return out
+
+
+def column_count(doc: Document, bridged: bool = True) -> int:
+    """How many track columns the document expands to (a circle gives ``count``, the camera a grid)."""
+    columns = sum(t.count if isinstance(t, CircleTrack) else 1 for t in doc.tracks)
+    if bridged and doc.camera is not None and doc.camera.include:
+        columns += doc.camera.grid ** 2
+    if bridged and doc.entities is not None and doc.entities.include:
+        columns += len(doc.entities.templates) * (1 + doc.entities.footprint)
+    return columns
 
 
 def document_tracks(doc: Document, size: tuple[int, int], *, depth: np.ndarray | None = None,
