@@ -12,15 +12,15 @@ the camera on the ground plane ``y = ground`` (default: the camera's own height,
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
 from ..core.camera import CameraPath, intrinsics_matrix
 from ..core.entities import EntityPaths
-from ..core.errors import ValidationError
+from ..core.errors import TrajkitError, ValidationError
 from ..core.rotations import axis_angle_to_matrix
 from .camera import Easing, ease
 
@@ -113,6 +113,24 @@ def zigzag(length: float = 6.0, width: float = 1.0, count: int = 3, direction: f
         return xz, _tangent_heading(xz, a)
 
     return Template("zigzag", shape)
+
+
+#: Template names, as job files and the studio spell them.
+TemplateShape = Literal["straight", "arc", "turn", "spin", "circle", "zigzag"]
+
+
+def template(shape: str, params: Mapping[str, Any] | None = None, where: str = "template") -> Template:
+    """The template ``shape`` (a :data:`TemplateShape`) built with ``params``; a parameter it does not take is a
+    :class:`TrajkitError` naming ``where``."""
+    makers: dict[str, Callable[..., Template]] = {"straight": straight, "arc": arc, "turn": turn, "spin": spin,
+                                                  "circle": circle, "zigzag": zigzag}
+    if shape not in makers:
+        raise ValidationError("shape", f"one of {sorted(makers)}", repr(shape), where=where)
+    kwargs = dict(params or {})
+    try:
+        return makers[shape](**kwargs)
+    except TypeError as exc:
+        raise TrajkitError(f"{where}: {shape} does not take {sorted(kwargs)} ({exc})") from exc
 
 
 def rig_camera(height: float = 0.0, pitch_deg: float = RIG_PITCH_DEG, frames: int = 1, fps: float = 8.0) -> CameraPath:

@@ -142,7 +142,7 @@ def load_trajmaster_transformer(injector: str | Path, base_folder: str | Path | 
             raise TrajkitError(f"{where}: holds base transformer weights but no config.json next to them")
         with init_empty_weights():
             model = CogVideoXTransformer3DModel.from_config({k: v for k, v in config.items() if k != "trajkit"})
-        _load_base_strictly(model, base_state, dtype, where)
+        weights.assign_strictly(model, base_state, dtype, f"{where}: the base weights do not fit its config.json")
     else:
         if base_folder is None:
             raise TrajkitError(f"{where}: injector-only weights need a base transformer (give the CogVideoX base)")
@@ -153,26 +153,8 @@ def load_trajmaster_transformer(injector: str | Path, base_folder: str | Path | 
             raise TrajkitError(f"base transformer in {base_folder}: could not be loaded ({exc})") from exc
     blocks = load_injector_state_dict(model, injector_state, where=where)
     _check_recorded_blocks(config, blocks, where)
-    _keep_fp32(model)
+    weights.keep_fp32_modules(model)  # the injectors were added in the compute dtype
     return model.eval().requires_grad_(False)
-
-
-def _load_base_strictly(model: Any, state: dict[str, torch.Tensor], dtype: torch.dtype, where: str) -> None:
-    problem = weights.state_mismatch(dict(model.state_dict()), state)
-    if problem:
-        raise TrajkitError(f"{where}: the base weights do not fit its config.json: {problem}")
-    state = {k: (v.to(dtype) if v.is_floating_point() else v) for k, v in state.items()}
-    model.load_state_dict(state, strict=True, assign=True)
-
-
-def _keep_fp32(model: Any) -> None:
-    """As diffusers' ``from_pretrained``: modules listed in ``_keep_in_fp32_modules`` stay float32."""
-    keep = set(getattr(model, "_keep_in_fp32_modules", None) or ())
-    if not keep:
-        return
-    for name, module in model.named_modules():
-        if keep.intersection(name.split(".")):
-            module.float()
 
 
 def save_injectors(transformer: Any, path: str | Path) -> Path:

@@ -178,15 +178,8 @@ def load_wan_transformer(path: str | Path, config: dict[str, Any] | str | Path, 
             raise TrajkitError(f"transformer config: cannot read {cfg_path} ({exc})") from exc
     with init_empty_weights():
         model = WanTransformer3DModel.from_config(config)
-    state = read_transformer_state(path, dtype)
-    problem = weights.state_mismatch(dict(model.state_dict()), state)
-    if problem:
-        raise TrajkitError(f"transformer weights {path} do not fit the Wan config: {problem}")
-    keep_fp32 = set(getattr(model, "_keep_in_fp32_modules", None) or ())
-    for k, v in state.items():  # as diffusers' from_pretrained: norms, modulation and time embedding stay fp32
-        if v.is_floating_point() and keep_fp32.intersection(k.split(".")):
-            state[k] = v.float()
-    model.load_state_dict(state, strict=True, assign=True)
+    weights.assign_strictly(model, read_transformer_state(path, dtype), dtype,
+                            f"transformer weights {path} do not fit the Wan config")
     return model.eval().requires_grad_(False)
 
 

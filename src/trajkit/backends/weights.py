@@ -9,7 +9,7 @@ import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..core.errors import TrajkitError
 
@@ -33,6 +33,31 @@ def state_mismatch(expected: dict[str, torch.Tensor], state: dict[str, torch.Ten
         parts.append(f"{len(wrong)} with other shapes (e.g. {k}: file {tuple(state[k].shape)}, "
                      f"model {tuple(expected[k].shape)})")
     return "; ".join(parts) or None
+
+
+def assign_strictly(model: Any, state: dict[str, torch.Tensor], dtype: torch.dtype, what: str) -> None:
+    """Load ``state`` into ``model`` (built on the meta device) by assignment, so the weights are held once: every
+    parameter present, every tensor used (else a :class:`TrajkitError` ``"{what}: …"`` listing the mismatch), floats
+    in ``dtype`` — except the modules diffusers keeps in float32 (``_keep_in_fp32_modules``: norms, modulation, time
+    embedding), which stay float32 as with ``from_pretrained``."""
+    problem = state_mismatch(dict(model.state_dict()), state)
+    if problem:
+        raise TrajkitError(f"{what}: {problem}")
+    keep = set(getattr(model, "_keep_in_fp32_modules", None) or ())
+    cast = {}
+    for k, v in state.items():
+        if v.is_floating_point():
+            v = v.float() if keep.intersection(k.split(".")) else v.to(dtype)
+        cast[k] = v
+    model.load_state_dict(cast, strict=True, assign=True)
+
+
+def keep_fp32_modules(model: Any) -> None:
+    """Cast the modules diffusers keeps in float32 (``_keep_in_fp32_modules``) back to float32."""
+    keep = set(getattr(model, "_keep_in_fp32_modules", None) or ())
+    for name, module in model.named_modules():
+        if keep.intersection(name.split(".")):
+            module.float()
 
 
 def _more(help_text: str) -> str:

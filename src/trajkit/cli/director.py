@@ -110,7 +110,7 @@ def direct(
 
                 picture = path.with_suffix(".png")
                 camera_three_view(camera, picture)
-            segments = tag(camera) if frames >= 2 else []
+            segments = tag(camera)
             rows.append({"file": str(path), "plot": str(picture) if picture else None,
                          "segments": [{"name": s.name, "start": s.start, "end": s.end} for s in segments],
                          "reads_as": caption(segments)})

@@ -26,6 +26,8 @@ from ..core.errors import TrajkitError, ValidationError
 from ..core.timing import latent_frame_indices, latent_source_frames
 
 MAX_ENTITIES = 3
+#: Tokens of each entity prompt the injector reads (the first 50 of T5's 226).
+ENTITY_TOKENS = 50
 #: Frames of a 360°-Motion clip; such paths get 3DTrajMaster's own crop.
 DATASET_FRAMES = 99
 _Y_UP = np.diag([1.0, -1.0, 1.0, 1.0])

@@ -40,6 +40,7 @@ from torch import nn
 from torch.nn import functional
 
 from ..core.errors import TrajkitError
+from .trajmaster import ENTITY_TOKENS, MAX_ENTITIES
 
 Mode = Literal["legacy_kv", "aligned"]
 #: CogVideoX's rotary table ``(cos, sin)``, each ``(f·V, head_dim)``.
@@ -52,8 +53,6 @@ INJECTOR_TENSOR_SUFFIXES = tuple(
     [f"attn_injector.{p}.{w}" for p in ("to_q", "to_k", "to_v", "to_out.0") for w in ("weight", "bias")]
     + [f"attn_injector.{p}.{w}" for p in ("norm_q", "norm_k") for w in ("weight", "bias")]
     + ["pose_fuse_layer.weight", "pose_fuse_layer.bias", "attn_null_feature"])
-MAX_ENTITIES = 3
-ENTITY_TOKENS = 50
 POSE_DIM = 12
 
 
@@ -186,28 +185,21 @@ def load_injector_state_dict(transformer: nn.Module, state: Mapping[str, torch.T
             raise TrajkitError(f"{where}: wrong shapes: {wrong[:4]}")
         reference = block.attn1.to_q.weight
         sub = {s: t.to(device=reference.device, dtype=reference.dtype) for s, t in sub.items()}
-        missing_keys, unexpected_keys = _load_into(block, sub, assign=b not in existing)
-        if missing_keys or unexpected_keys:  # pragma: no cover - guarded by the key checks above
-            raise TrajkitError(f"{where}: block {b}: missing {missing_keys}, unexpected {unexpected_keys}")
+        _load_into(block, sub, assign=b not in existing)
     return injector_blocks(transformer)
 
 
-def _load_into(block: nn.Module, sub: dict[str, torch.Tensor], assign: bool) -> tuple[list[str], list[str]]:
-    """Load one block's injector tensors (``assign``: replace meta placeholders) without touching the rest."""
-    missing: list[str] = []
-    unexpected: list[str] = []
+def _load_into(block: nn.Module, sub: dict[str, torch.Tensor], assign: bool) -> None:
+    """Load one block's (complete, shape-checked) injector tensors; ``assign`` replaces meta placeholders."""
     for name in ("attn_injector", "pose_fuse_layer"):
         part = {k[len(name) + 1:]: v for k, v in sub.items() if k.startswith(name + ".")}
-        result = getattr(block, name).load_state_dict(part, strict=True, assign=assign)
-        missing += [f"{name}.{k}" for k in result.missing_keys]
-        unexpected += [f"{name}.{k}" for k in result.unexpected_keys]
+        getattr(block, name).load_state_dict(part, strict=True, assign=assign)
     null = sub["attn_null_feature"]
     if assign:
         block.attn_null_feature = nn.Parameter(null.clone(), requires_grad=block.attn_null_feature.requires_grad)
     else:
         with torch.no_grad():
             block.attn_null_feature.copy_(null)
-    return missing, unexpected
 
 
 @dataclass(frozen=True, eq=False)
@@ -258,16 +250,18 @@ def _batch(x: torch.Tensor, batch: int, what: str) -> torch.Tensor:
     raise TrajkitError(f"{what}: batch {x.shape[0]} cannot be broadcast to the model batch {batch}")
 
 
-def grouped_to_interleaved(context: int, frames: int, video_per_frame: int, entity_per_frame: int) -> torch.Tensor:
+def grouped_to_interleaved(context: int, frames: int, video_per_frame: int, entity_per_frame: int,
+                           device: Any = None) -> torch.Tensor:
     """For each position of 3DTrajMaster's interleaved sequence, its position in the grouped order G.
 
     Interleaved: ``[ctx | frame 0 video, frame 0 entities | frame 1 video, …]``; grouped: ``[ctx | all video |
     all entities]`` (both frame-major). Shape ``(context + frames·(video + entity),)``, int64.
     """
-    t = torch.arange(frames)[:, None]
-    video = context + t * video_per_frame + torch.arange(video_per_frame)[None]
-    entity = context + frames * video_per_frame + t * entity_per_frame + torch.arange(entity_per_frame)[None]
-    return torch.cat([torch.arange(context), torch.cat([video, entity], dim=1).reshape(-1)])
+    t = torch.arange(frames, device=device)[:, None]
+    video = context + t * video_per_frame + torch.arange(video_per_frame, device=device)[None]
+    entity = context + frames * video_per_frame + t * entity_per_frame + torch.arange(entity_per_frame,
+                                                                                        device=device)[None]
+    return torch.cat([torch.arange(context, device=device), torch.cat([video, entity], dim=1).reshape(-1)])
 
 
 def entity_token_sequence(block: nn.Module, cond: EntityConditioning, batch: int) -> torch.Tensor:
@@ -330,7 +324,7 @@ def injector_forward(block: nn.Module, hidden_states: torch.Tensor, temb: torch.
         key = torch.cat([key[:, :, :c], apply_rotary_emb(key[:, :, video], image_rotary_emb),
                          key[:, :, c + length:]], dim=2)
     if mode == "legacy_kv":
-        order = grouped_to_interleaved(c, f, per_frame, entities.shape[1] // f).to(value.device)
+        order = grouped_to_interleaved(c, f, per_frame, entities.shape[1] // f, device=value.device)
         value = value[:, :, order]
     out = functional.scaled_dot_product_attention(query[:, :, c:c + length], key, value)
     out = out.transpose(1, 2).flatten(2)

@@ -17,9 +17,9 @@ from typing import Any
 import torch
 
 from ..core.errors import TrajkitError
+from .trajmaster import ENTITY_TOKENS
 
 T5_TOKENS = 226
-ENTITY_TOKENS = 50
 #: 3DTrajMaster's README advice: 15–24 words, at most 42 tokens.
 ADVISED_TOKENS = 42
 logger = logging.getLogger(__name__)

@@ -14,7 +14,6 @@ from ..core.camera import CameraPath
 from ..core.errors import TrajkitError
 from .model import DirectorConfig
 from .synthetic import synthetic_shots
-from .tokenizer import BOS, EOS
 
 SUFFIX = "_transforms_cleaning.json"
 
@@ -60,7 +59,7 @@ class CaptionedCameras:
             keep = [i for i, text in enumerate(self.captions) if encoder.token_count(text) <= config.text_tokens]
             if not keep:
                 raise TrajkitError(f"every caption is longer than {config.text_tokens} word pieces")
-            ids = np.stack([np.concatenate([[BOS], tokenizer.encode(self.cameras[i]), [EOS]]) for i in keep])
+            ids = np.stack([tokenizer.sequence(self.cameras[i]) for i in keep])
             captions = [self.captions[i] for i in keep]
             features = torch.cat([encoder(captions[i:i + batch]).half() for i in range(0, len(captions), batch)])
             self._cache[key] = TokenData(features=features, ids=torch.from_numpy(ids).to(device))

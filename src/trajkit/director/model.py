@@ -281,22 +281,17 @@ class Director(nn.Module):
         logits, _ = self.mesh_decoder(torch.cat([prefix, self.embed_tokens(ids)], dim=1))
         return logits
 
-    def loss(self, cond: torch.Tensor | dict[str, torch.Tensor], ids: torch.Tensor,
-             target_mask: torch.Tensor | None = None) -> torch.Tensor:
+    def loss(self, cond: torch.Tensor | dict[str, torch.Tensor], ids: torch.Tensor) -> torch.Tensor:
         """GenDoP's training loss for ``ids (B, T)`` = ``[BOS] coords [EOS]`` (see :func:`sequence_loss`)."""
-        return sequence_loss(self.forward(cond, ids), ids, target_mask)
+        return sequence_loss(self.forward(cond, ids), ids)
 
 
-def sequence_loss(logits: torch.Tensor, ids: torch.Tensor, target_mask: torch.Tensor | None = None) -> torch.Tensor:
+def sequence_loss(logits: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
     """Cross-entropy of every token after BOS (coordinates and EOS) from the position before it.
 
-    ``logits (B, C + T, V)`` from :meth:`Director.forward`, ``ids (B, T)``; ``target_mask (B, T − 1)`` drops
-    padded targets. The position of BOS predicts the first coordinate; the condition positions predict nothing.
+    ``logits (B, C + T, V)`` from :meth:`Director.forward`, ``ids (B, T)`` (every sequence has the same length, so
+    nothing is padded). The position of BOS predicts the first coordinate; the condition positions predict nothing.
     """
     C = logits.shape[1] - ids.shape[1]
     predicted = logits[:, C:-1]
-    targets = ids[:, 1:].clone()
-    if target_mask is not None:
-        targets[~target_mask] = -100
-    return functional.cross_entropy(predicted.reshape(-1, predicted.shape[-1]).float(), targets.reshape(-1),
-                                    ignore_index=-100)
+    return functional.cross_entropy(predicted.reshape(-1, predicted.shape[-1]).float(), ids[:, 1:].reshape(-1))

@@ -97,18 +97,18 @@ def _pick(rng: np.random.Generator, options):
     return options[int(rng.integers(len(options)))]
 
 
+#: Moving translation labels by how many axes they combine (1, 2, 3).
+_BY_AXES = {n: [t for t in TRANSLATIONS[1:] if len(_axes(t)) == n] for n in (1, 2, 3)}
+
+
 def _random_label(rng: np.random.Generator) -> tuple[str, str]:
     kind = rng.random()
     if kind < 0.08:
         return "static", "static"
     if kind < 0.25:
         return "static", _pick(rng, ROTATIONS[1:])
-    moving = [t for t in TRANSLATIONS[1:]]
-    single = [t for t in moving if len(_axes(t)) == 1]
-    double = [t for t in moving if len(_axes(t)) == 2]
-    triple = [t for t in moving if len(_axes(t)) == 3]
     r = rng.random()
-    translation = _pick(rng, single if r < 0.55 else double if r < 0.9 else triple)
+    translation = _pick(rng, _BY_AXES[1] if r < 0.55 else _BY_AXES[2] if r < 0.9 else _BY_AXES[3])
     rotation = "static" if rng.random() < 0.55 else _pick(rng, ROTATIONS[1:])
     return translation, rotation
 
@@ -194,15 +194,6 @@ def write_caption(pairs: list[tuple[str, str]], speed: str, rng: np.random.Gener
     return text + ("." if rng.random() < 0.8 else "")
 
 
-def _normalised(camera: CameraPath) -> CameraPath:
-    """Scale translations so the farthest camera is 1 unit from the first (monocular scale is arbitrary)."""
-    c2w = np.array(camera.c2w)
-    reach = np.linalg.norm(c2w[:, :3, 3] - c2w[0, :3, 3], axis=1).max()
-    if reach > 1e-9:
-        c2w[:, :3, 3] = c2w[0, :3, 3] + (c2w[:, :3, 3] - c2w[0, :3, 3]) / reach
-    return camera.replace(c2w=c2w)
-
-
 def synthetic_shot(rng: np.random.Generator, max_tries: int = 50) -> SyntheticShot:
     """One shot whose tags equal its intended segments (retries until the tagger agrees)."""
     for _ in range(max_tries):
@@ -222,7 +213,8 @@ def synthetic_shot(rng: np.random.Generator, max_tries: int = 50) -> SyntheticSh
         for (translation, rotation), n in zip(pairs, frames, strict=True):
             segment = _segment_move(translation, rotation, float(n) / FPS, speed, rng)
             move = segment if move is None else move.then(segment)
-        camera = _normalised(move.path(fps=FPS, frames=FRAMES, size=(512, 288)))
+        # monocular scale is arbitrary: the farthest camera is 1 unit from the first
+        camera = move.path(fps=FPS, frames=FRAMES, size=(512, 288)).normalise_scale()[0]
         segments = tag(camera)
         tagged = [(s.translation, s.rotation) for s in segments]
         merged = [p for i, p in enumerate(tagged) if i == 0 or p != tagged[i - 1]]

@@ -76,10 +76,6 @@ class Segment:
     def name(self) -> str:
         return label_name(self.label)
 
-    @property
-    def length(self) -> int:
-        return self.end - self.start + 1
-
 
 def _dominant(active: np.ndarray, mag: np.ndarray) -> np.ndarray:
     """Apply the dominance rule to one step's active axes (bool (3,)) with magnitudes ``|v|``."""

@@ -30,6 +30,8 @@ from .checkpoint import save_director
 from .data import CaptionedCameras, datadop_folder, synthetic_set
 from .model import Director, DirectorConfig, sequence_loss
 
+#: Spare learned positions beyond prefix + BOS + coordinates + EOS.
+POSITIONS_MARGIN = 8
 PRESETS: dict[str, dict] = {
     # GenDoP's ArAE text model shape (its text encoder is CLIP; trajkit's new models read MiniLM features)
     "gendop": dict(hidden=1024, heads=8, layers=12, ffn=4096, poses=30, slots=list(range(10)), text_tokens=77,
@@ -79,13 +81,13 @@ class TrainOptions(BaseModel):
         value = getattr(self, key)
         return PRESETS[self.preset][key] if value is None else value
 
-    def director_config(self, positions_margin: int = 8) -> DirectorConfig:
+    def director_config(self) -> DirectorConfig:
         text_tokens = self.resolved("text_tokens")
         poses, slots = self.resolved("poses"), tuple(self.resolved("slots"))
         return DirectorConfig(hidden=self.resolved("hidden"), heads=self.resolved("heads"),
                               layers=self.resolved("layers"), ffn=self.resolved("ffn"),
                               dropout=self.resolved("dropout"),
-                              positions=text_tokens + 2 + poses * len(slots) + positions_margin,
+                              positions=text_tokens + 2 + poses * len(slots) + POSITIONS_MARGIN,
                               cond_mode="text", text_encoder="minilm", text_tokens=text_tokens, poses=poses,
                               slots=slots, token_offset=3, caption_key=self.caption_key,
                               relative_to=PRESETS[self.preset]["relative_to"],
@@ -97,7 +99,7 @@ def lr_factor(step: int, total: int, floor: float = 0.1) -> float:
     return max(floor, floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * min(step, total) / max(total, 1))))
 
 
-def _load_data(options: TrainOptions, config: DirectorConfig, log: Callable[[str], None]
+def _load_data(options: TrainOptions, log: Callable[[str], None]
                ) -> tuple[CaptionedCameras, CaptionedCameras | None]:
     if options.data == "synthetic":
         log(f"building {options.synthetic} synthetic shots (seed {options.seed}) "
@@ -140,7 +142,7 @@ def train_director(options: TrainOptions, log: Callable[[str], None] = print, pr
     accelerator = Accelerator(mixed_precision=mixed)
     set_seed(options.seed)
     config = options.director_config()
-    train, held = _load_data(options, config, log)
+    train, held = _load_data(options, log)
     log(f"encoding {len(train)} captions with all-MiniLM-L6-v2 (frozen)")
     dataset = train.tensors(config, accelerator.device)
     model = Director(config)

@@ -237,11 +237,15 @@ def read(path: Path, *, fps: float = DEFAULT_FPS, nodes: Sequence[int | str] | N
     require(frames <= _MAX_FRAMES, path, NAME, f"{frames} frames at {fps:g} fps is too long")
     t = start + np.arange(frames) / fps
 
+    worlds: dict[int, np.ndarray] = {}  # shared ancestors are sampled once
+
     def world(index: int, seen: frozenset[int] = frozenset()) -> np.ndarray:
         require(index not in seen, path, NAME, "the node hierarchy has a cycle")
-        trs = {k: _sample(*v, t, rotation=k == "rotation") for k, v in channels.get(index, {}).items()}
-        local = _local_matrix(all_nodes[index], trs, frames)
-        return world(parent[index], seen | {index}) @ local if index in parent else local
+        if index not in worlds:
+            trs = {k: _sample(*v, t, rotation=k == "rotation") for k, v in channels.get(index, {}).items()}
+            local = _local_matrix(all_nodes[index], trs, frames)
+            worlds[index] = world(parent[index], seen | {index}) @ local if index in parent else local
+        return worlds[index]
 
     W = np.eye(4)
     W[:3, :3] = GLTF_TO_TRAJKIT

@@ -29,6 +29,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from ..author.entities import TemplateShape
 from ..core.errors import TrajkitError, describe_model_error
 
 
@@ -91,7 +92,7 @@ class EntityTemplateSpec(_Spec):
 
     model_config = ConfigDict(extra="allow")
 
-    shape: Literal["straight", "arc", "turn", "spin", "circle", "zigzag"]
+    shape: TemplateShape
 
 
 class EntitiesSpec(_Spec):

@@ -24,6 +24,7 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ..author.entities import TemplateShape
 from ..core.errors import TrajkitError
 from ..core.tracks import Tracks
 
@@ -111,7 +112,7 @@ class CameraControl(_Model):
 
 
 class EntityTemplate(_Model):
-    shape: Literal["straight", "arc", "turn", "spin", "circle", "zigzag"]
+    shape: TemplateShape
     prompt: str = Field(min_length=1, max_length=300)
     params: dict[str, float | bool | int] = Field(default_factory=dict, max_length=8)
 
@@ -270,12 +271,7 @@ def document_entities(doc: Document, size: tuple[int, int]) -> Any:
     es = doc.entities
     if es is None:
         return None
-    templates = []
-    for k, t in enumerate(es.templates):
-        try:
-            templates.append(getattr(author, t.shape)(**t.params))
-        except (TypeError, ValueError) as exc:
-            raise TrajkitError(f"entities.templates.{k}: {t.shape} does not take {sorted(t.params)} ({exc})") from exc
+    templates = [author.template(t.shape, t.params, f"entities.templates.{k}") for k, t in enumerate(es.templates)]
     ents = author.place(templates, [t.prompt for t in es.templates], distance=es.distance, spacing=es.spacing,
                         frames=doc.frames, fps=doc.fps)
     assert ents.camera is not None
