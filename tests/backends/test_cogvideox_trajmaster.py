@@ -302,8 +302,19 @@ def test_test_sets_run_as_jobs_and_write_outputs(tiny_trajmaster, tmp_path, data
     assert [s.name for s in specs] == [f"0_{TRAJ}"] and specs[0].seed == 24
     options = {"base": str(tiny_trajmaster["base"]), "injector": str(tiny_trajmaster["injector"]),
                "lora": str(tiny_trajmaster["lora"]), "steps": 4, "injector_steps": 2}
+    from trajkit.control.trajmaster import pose_vectors
+    from trajkit.jobs.resolve import resolve_job
     from trajkit.jobs.spec import override_jobs
 
+    # at 3DTrajMaster's 49 frames the model reads the clip's own latent frames: the spec's reference vectors (§13)
+    resolved = resolve_job(override_jobs(specs, {"size": SIZE}, options)[0], tmp_path)
+    assert resolved.request.frames == 49 and resolved.request.tracks.num_frames == 49
+    vectors = pose_vectors(resolved.request.entities)
+    assert vectors.shape == (3, 13, 12)
+    assert np.allclose(vectors[0, 0], [0.005314, 0.093339, 0.995620, 0, 0.995634, -0.093341, -0.999986, 0.000496,
+                                       0.005291, 1.961000, 2.211707, 7.831749], atol=1e-4)
+    assert np.allclose(vectors[1, -1], [-0.138169, 0.092445, 0.986085, 0, 0.995634, -0.093341, -0.990409,
+                                        -0.012897, -0.137566, -0.173000, 2.021478, 5.802647], atol=1e-4)
     specs = override_jobs(specs, {"frames": FRAMES, "size": SIZE}, options)
     results = run_jobs(specs, tmp_path, tmp_path / "out")
     assert [r.status for r in results] == ["done"], results[0].error

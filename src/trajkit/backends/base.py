@@ -32,7 +32,9 @@ class GenerationRequest:
     ``image``: ``(H, W, 3)`` uint8 RGB first frame (image-to-video backends), already at ``size``;
     ``source_image``: the same image before resizing (ATI feeds it to CLIP and normalises tracks by its size).
     ``tracks``: point tracks on the ``size`` canvas with ``frames`` frames at ``fps``; ``camera`` and
-    ``entities`` are passed too when the job had them (a backend that only reads tracks gets them bridged).
+    ``entities`` are passed too when the job had them (a backend that only reads tracks gets them bridged); a
+    360°-Motion clip for 3DTrajMaster at 49 frames keeps its 99-frame source timeline, from which the model takes
+    the dataset's own latent frames.
     """
 
     size: tuple[int, int]

@@ -13,7 +13,9 @@ brought to the target canvas and timeline once, explicitly, and every such step 
 * entity paths are bridged through their camera (360°-Motion files follow ground contacts);
 * a backend's own defaults (``job_defaults``: CogVideoX's 49 frames at 8 fps, 720×480) fill what the job leaves
   unset; for ``cogvideox-3dtrajmaster`` a 99-frame 360°-Motion clip is cut as 3DTrajMaster cuts it (frames
-  10…94 at stride 1.75 → 49 frames) before any resampling.
+  10…94 at stride 1.75 → 49 frames) for the timeline (bridged tracks, plots), and at 49 frames the model gets the
+  whole clip so that its poses come from 3DTrajMaster's own latent frames (10, 14, 21, …, 91: midpoints of
+  *source* frames, which the 49-frame cut no longer holds).
 """
 
 from __future__ import annotations
@@ -199,14 +201,8 @@ def _template_entities(es: Any, frames: int, fps: float, notes: list[str]) -> En
     """Entities authored from templates in front of 3DTrajMaster's rig camera (trajkit.author.entities)."""
     from ..author import entities as author
 
-    templates = []
-    for k, t in enumerate(es.templates):
-        params = dict(t.model_extra or {})
-        try:
-            templates.append(getattr(author, t.shape)(**params))
-        except TypeError as exc:
-            raise TrajkitError(f"field 'entities.templates.{k}': {t.shape} does not take {sorted(params)} ({exc})") \
-                from exc
+    templates = [author.template(t.shape, t.model_extra, f"field 'entities.templates.{k}'")
+                 for k, t in enumerate(es.templates)]
     ents = author.place(templates, es.prompts, distance=es.distance, spacing=es.spacing, frames=frames, fps=fps,
                         speed=es.speed, heading=es.heading)
     notes.append("entities authored from templates: " + ", ".join(t.shape for t in es.templates)
@@ -215,14 +211,15 @@ def _template_entities(es: Any, frames: int, fps: float, notes: list[str]) -> En
 
 
 def _resolve_entities(spec: JobSpec, base: Path, size: tuple[int, int], notes: list[str],
-                      dataset_crop: bool = False) -> tuple[EntityPaths | None, float | None]:
+                      dataset_crop: bool = False) -> tuple[EntityPaths | None, float | None, EntityPaths | None]:
+    """``(entities on the job's timeline, ground height for bridging, entities for the model when they differ)``."""
     if spec.entities is None:
-        return None, None
+        return None, None, None
     es = spec.entities
     if es.templates is not None:
         ents = _template_entities(es, spec.frames, spec.fps, notes)
         cam = ents.camera
-        return ents.with_camera(None if cam is None else cam.rescale(size)), es.ground
+        return ents.with_camera(None if cam is None else cam.rescale(size)), es.ground, None
     path = resolve_path(es.file or "", base, "entities.file")
     fmt = detect(path).name
     hint = int(es.camera) if es.camera and es.camera.isdigit() else es.camera
@@ -236,7 +233,16 @@ def _resolve_entities(spec: JobSpec, base: Path, size: tuple[int, int], notes: l
             raise TrajkitError(f"field 'entities.prompts': {path.name} has {ents.num_entities} entities; give "
                                f"{ents.num_entities} non-empty prompts, found {len(es.prompts)}")
         ents = ents.replace(prompts=[p.strip() for p in es.prompts])
+    model = None
     if dataset_crop and fmt == "trajmaster-json":
+        from ..control.trajmaster import DATASET_FRAMES
+
+        if ents.num_frames == DATASET_FRAMES and spec.frames == 49:
+            model = ents.with_camera(ents.camera.rescale(size))
+            notes.append("model poses from the clip's latent frames 10, 14, 21, …, 91 (3DTrajMaster's rule)")
+        elif ents.num_frames == DATASET_FRAMES:
+            notes.append(f"model poses from the 49-frame cut resampled to {spec.frames} frames (3DTrajMaster's own "
+                         "rule exists for 49 frames only)")
         ents = _trajmaster_crop(ents, notes)
     ground = es.ground
     if ground is None and fmt == "trajmaster-json":
@@ -247,7 +253,7 @@ def _resolve_entities(spec: JobSpec, base: Path, size: tuple[int, int], notes: l
         notes.append(f"entities {ents.num_frames} @ {ents.fps:g} fps → {spec.frames} @ {spec.fps:g} fps")
         ents = ents.resample(spec.frames)
     cam = ents.camera
-    return ents.replace(fps=spec.fps, camera=None if cam is None else cam.replace(fps=spec.fps)), ground
+    return ents.replace(fps=spec.fps, camera=None if cam is None else cam.replace(fps=spec.fps)), ground, model
 
 
 def _load_depth(spec: JobSpec, base: Path) -> np.ndarray | None:
@@ -293,8 +299,8 @@ def resolve_job(spec: JobSpec, base: Path, index: int = 0, backend: str | None =
         notes.append(f"image resized {image_size[0]}×{image_size[1]} → {size[0]}×{size[1]} (bicubic, no crop)")
     tracks = _resolve_tracks(spec, base, image_size, size, notes)  # type: ignore[arg-type]
     camera = _resolve_camera(spec, base, size, notes)  # type: ignore[arg-type]
-    entities, ground = _resolve_entities(spec, base, size, notes,  # type: ignore[arg-type]
-                                         dataset_crop=backend_name == "cogvideox-3dtrajmaster")
+    entities, ground, model_entities = _resolve_entities(spec, base, size, notes,  # type: ignore[arg-type]
+                                                         dataset_crop=backend_name == "cogvideox-3dtrajmaster")
     depth = _load_depth(spec, base)
     parts = []
     if camera is not None:
@@ -318,7 +324,8 @@ def resolve_job(spec: JobSpec, base: Path, index: int = 0, backend: str | None =
     name = spec.name or f"{index:03d}_{image_path.stem if image_path else 'job'}"
     request = GenerationRequest(size=size, frames=spec.frames, fps=spec.fps, image=image,  # type: ignore[arg-type]
                                 source_image=original, prompt=spec.prompt, tracks=all_tracks, camera=camera,
-                                entities=entities, seed=spec.seed, options=dict(spec.options))
+                                entities=entities if model_entities is None else model_entities,
+                                seed=spec.seed, options=dict(spec.options))
     check = getattr(BACKENDS[backend_name], "check_request", None)
     if check is not None:
         check(request)
