@@ -92,12 +92,15 @@ def test_scaled_fp8_multiplies_scale(tmp_path: Path, tiny_wan_base: Path) -> Non
 
 
 def test_bf16_dtype(tmp_path: Path, tiny_wan_base: Path) -> None:
-    model = load_wan_transformer(_save(tmp_path / "a.safetensors", wan_original_state()),
-                                 tiny_wan_base / "transformer", torch.bfloat16)
+    state = wan_original_state()
+    model = load_wan_transformer(_save(tmp_path / "a.safetensors", state), tiny_wan_base / "transformer",
+                                 torch.bfloat16)
     dtypes = {name: p.dtype for name, p in model.named_parameters()}
     assert dtypes["blocks.0.attn1.to_q.weight"] == torch.bfloat16
     assert dtypes["blocks.0.scale_shift_table"] == torch.float32  # diffusers' keep-in-fp32 modules
     assert dtypes["blocks.0.norm2.weight"] == torch.float32
+    # …with the file's float32 values, not values rounded through bf16 on the way (as from_pretrained)
+    assert torch.equal(model.blocks[0].scale_shift_table, state["blocks.0.modulation"])
 
 
 def test_key_names() -> None:

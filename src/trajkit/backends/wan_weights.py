@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Collection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -129,10 +130,11 @@ def transformer_files(path: str | Path) -> list[Path]:
     return weights.transformer_files(path, DOWNLOAD_HELP)
 
 
-def read_transformer_state(path: str | Path, dtype: torch.dtype) -> dict[str, torch.Tensor]:
-    """The transformer's state dict in diffusers' names, every floating tensor cast to ``dtype``.
-
-    fp8 tensors are upcast (through float32, times their ``scale_weight`` if present) before the cast.
+def read_transformer_state(path: str | Path, dtype: torch.dtype,
+                           keep_fp32: Collection[str] = ()) -> dict[str, torch.Tensor]:
+    """The transformer's state dict in diffusers' names, every floating tensor cast to ``dtype`` — except those of
+    modules named in ``keep_fp32`` (diffusers' ``_keep_in_fp32_modules``), which become float32 without passing
+    through ``dtype``. fp8 tensors are upcast (through float32, times their ``scale_weight`` if present) first.
     """
     import torch
 
@@ -148,12 +150,14 @@ def read_transformer_state(path: str | Path, dtype: torch.dtype) -> dict[str, to
             raw[name] = tensor
     diffusers_layout = is_diffusers_layout(list(raw))
     state: dict[str, torch.Tensor] = {}
+    keep = set(keep_fp32)
     for name, tensor in raw.items():
+        key = name if diffusers_layout else wan_to_diffusers_key(name)
         if tensor.is_floating_point():
             if name in scales or tensor.dtype in (torch.float8_e4m3fn, torch.float8_e5m2):
                 tensor = tensor.float() * scales[name] if name in scales else tensor.float()
-            tensor = tensor.to(dtype)
-        state[name if diffusers_layout else wan_to_diffusers_key(name)] = tensor
+            tensor = tensor.float() if keep.intersection(key.split(".")) else tensor.to(dtype)
+        state[key] = tensor
     return state
 
 
@@ -178,7 +182,8 @@ def load_wan_transformer(path: str | Path, config: dict[str, Any] | str | Path, 
             raise TrajkitError(f"transformer config: cannot read {cfg_path} ({exc})") from exc
     with init_empty_weights():
         model = WanTransformer3DModel.from_config(config)
-    weights.assign_strictly(model, read_transformer_state(path, dtype), dtype,
+    keep = getattr(model, "_keep_in_fp32_modules", None) or ()
+    weights.assign_strictly(model, read_transformer_state(path, dtype, keep), dtype,
                             f"transformer weights {path} do not fit the Wan config")
     return model.eval().requires_grad_(False)
 
