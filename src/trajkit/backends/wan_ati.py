@@ -92,12 +92,12 @@ class AtiConditioning:
 
     ``tracks``: ``(L, N, 4)`` (or a list of them, one per generated video) as made by
     :func:`trajkit.core.ati.ati_track_input`. ``steps`` is the ``num_inference_steps`` of the call; call
-    :meth:`step_done` from ``callback_on_step_end`` so the hook knows the step. After the call,
-    ``condition`` holds the pipeline's own float32 conditioning and ``patched`` the patched one.
+    :meth:`step_done` from ``callback_on_step_end`` so the hook knows the step. After the call, ``patched`` holds
+    the patched conditioning.
     """
 
     def __init__(self, pipe: Any, tracks: Any, *, steps: int, window: tuple[float, float] = (0.0, 1.0),
-                 temperature: float = 220.0, topk: int = 2) -> None:
+                 temperature: float, topk: int) -> None:
         self.pipe = pipe
         self.tracks = tracks
         self.steps = steps
@@ -105,7 +105,6 @@ class AtiConditioning:
         self.temperature = temperature
         self.topk = topk
         self.step = 0
-        self.condition: Any = None
         self.patched: Any = None
         self.patched_calls: list[bool] = []
         self._handle: Any = None
@@ -122,7 +121,6 @@ class AtiConditioning:
             tracks = self.tracks
             if not isinstance(tracks, list | tuple):
                 tracks = [tracks] * condition.shape[0]
-            self.condition = condition
             self.patched = motion_patch([t.to(condition.device) for t in tracks], condition.float(),
                                         temperature=self.temperature, topk=self.topk).to(condition.dtype)
             return latents, condition

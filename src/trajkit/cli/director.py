@@ -25,7 +25,7 @@ def _outputs(output: Path, count: int) -> list[Path]:
 
 def _rgbd(image: Path | None, depth: Path | None):
     """The first frame (uint8 RGB) and its depth (float) for GenDoP's text + RGBD director."""
-    from ..jobs.resolve import load_image
+    from ..formats.images import load_image
     from .main import _load_depth
 
     return (load_image(image) if image is not None else None), (_load_depth(depth) if depth is not None else None)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import sys
 import warnings
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from ..core.errors import TrajkitError
 from ..core.retime import fit_timeline
 from ..core.tracks import Tracks
 from ..formats import documents as docs
+from ..formats.images import EXAMPLE_PREFIX, bundled_example, load_depth
 from ..formats.registry import Format, detect, format_for_save, formats, get_format, load, save
 from .summary import summarise
 
@@ -42,9 +42,6 @@ app = typer.Typer(
 )
 out = Console()
 err = Console(stderr=True)
-
-EXAMPLE_PREFIX = "example:"
-
 
 def _version(value: bool) -> None:
     if value:
@@ -68,12 +65,10 @@ def _fail(message: str) -> None:
 def resolve_input(path: str) -> Path:
     """A file path, or ``example:NAME`` for a file bundled with trajkit (``example:tracks``, ``example:camera``)."""
     if path.startswith(EXAMPLE_PREFIX):
-        name = path[len(EXAMPLE_PREFIX):]
-        root = resources.files("trajkit") / "examples"
-        names = sorted(p.name.split(".")[0] for p in root.iterdir() if p.name.endswith(".json"))
-        if name not in names:
-            _fail(f"no bundled example {name!r}; available: {', '.join(EXAMPLE_PREFIX + n for n in names)}")
-        return Path(str(root / f"{name}.json"))
+        try:
+            return bundled_example(path[len(EXAMPLE_PREFIX):])
+        except TrajkitError as exc:
+            _fail(str(exc))
     return Path(path)
 
 
@@ -444,15 +439,10 @@ app.add_typer(bridge_app, name="bridge")
 
 
 def _load_depth(path: Path) -> Any:
-    import numpy as np
-
-    from ..formats._io import NUMPY_READ_ERRORS
-
     try:
-        depth = np.load(path, allow_pickle=False)
-    except NUMPY_READ_ERRORS as exc:
-        _fail(f"{path}: not a readable .npy depth map ({exc})")
-    return depth
+        return load_depth(path)
+    except TrajkitError as exc:
+        _fail(str(exc))
 
 
 @bridge_app.command("camera-to-tracks")
@@ -577,7 +567,7 @@ def viz_tracks(
     """
     import cv2
 
-    from ..jobs.resolve import load_image
+    from ..formats.images import load_image
     from ..viz.tracks import draw_tracks
 
     try:

@@ -110,7 +110,7 @@ class _Blocks:
         L, N = tr.shape[0], tr.shape[1]
         p, v = tr[..., 1:3], tr[..., 3:4].clamp(0, 1)
         S = min(H, W)
-        p_n = (p / torch.tensor([W / S, H / S], dtype=torch.float32, device=dev)).clamp(-1, 1)
+        first = (p[0] / torch.tensor([W / S, H / S], dtype=torch.float32, device=dev)).clamp(-1, 1)
         if training and tail_dropout > 0:
             u = torch.rand(N, generator=generator).to(dev)
             cut = torch.rand(N, generator=generator).to(dev) * (L - 1)
@@ -123,7 +123,7 @@ class _Blocks:
         Vsum = vb.sum(dim=1)
         self.P = (pb * vb).sum(dim=1) / (Vsum + BLOCK_EPS)
         self.V = Vsum.clamp(0, 1)[..., 0]
-        grid = p_n[0].reshape(1, 1, N, 2)
+        grid = first.reshape(1, 1, N, 2)
         sampled = functional.grid_sample(y0[None].float(), grid, mode="bilinear", padding_mode="zeros",
                                          align_corners=False)
         self.features = sampled[0, :, 0, :].T.contiguous()

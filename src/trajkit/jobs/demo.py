@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ..core.camera import intrinsics_from_fov
-from ..formats._io import atomic_write_text, dump_json
+from ..formats._io import atomic_write_text
 
 SIZE = (832, 480)
 HFOV = 60.0
@@ -67,13 +67,11 @@ def write_demo_inputs(folder: Path) -> Path:
     image, depth = scene_image()
     Image.fromarray(image).save(folder / "scene.png")
     np.save(folder / "scene_depth.npy", depth)
-    tracks = {"trajkit": "tracks", "version": 1, "fps": 16.0, "size": list(SIZE), "meta": {"demo": "ball"}}
     from ..author.tracks import path_track
+    from ..formats.native import write_json
 
     ball = path_track(BALL, frames=81, fps=16, size=SIZE, speed="ease-in-out")
-    tracks["xy"] = ball.xy.astype(float).tolist()
-    tracks["visible"] = ball.visible.astype(int).tolist()
-    atomic_write_text(folder / "ball_tracks.json", dump_json(tracks, indent=None))
+    write_json(ball.replace(meta={"demo": "ball"}), folder / "ball_tracks.json")
     job = {
         "name": "demo",
         "image": "scene.png",

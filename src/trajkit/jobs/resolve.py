@@ -33,6 +33,7 @@ from ..core.entities import EntityPaths
 from ..core.errors import TrajkitError
 from ..core.retime import fit_timeline
 from ..core.tracks import Tracks
+from ..formats.images import EXAMPLE_PREFIX, bundled_example, load_depth, load_image
 from ..formats.registry import detect, load
 from .spec import JobSpec
 
@@ -50,27 +51,17 @@ class ResolvedJob:
 
 def resolve_path(value: str, base: Path, field_name: str) -> Path:
     """A job path: ``example:NAME`` (bundled), absolute, or relative to the job file's folder; must exist."""
-    if value.startswith("example:"):
-        from importlib import resources
-
-        p = Path(str(resources.files("trajkit") / "examples" / f"{value[8:]}.json"))
+    if value.startswith(EXAMPLE_PREFIX):
+        try:
+            p = bundled_example(value[len(EXAMPLE_PREFIX):])
+        except TrajkitError as exc:
+            raise TrajkitError(f"field '{field_name}': {exc}") from exc
     else:
         p = Path(value)
         p = p if p.is_absolute() else base / p
     if not p.is_file():
         raise TrajkitError(f"field '{field_name}': file not found: {p}")
     return p
-
-
-def load_image(path: Path) -> np.ndarray:
-    """An image file as ``(H, W, 3)`` uint8 RGB (alpha dropped, as ATI does)."""
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(path) as im:
-            return np.asarray(im.convert("RGB"))
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
-        raise TrajkitError(f"{path} is not a readable image ({exc})") from exc
 
 
 def resize_image(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -259,14 +250,11 @@ def _resolve_entities(spec: JobSpec, base: Path, size: tuple[int, int], notes: l
 def _load_depth(spec: JobSpec, base: Path) -> np.ndarray | None:
     if spec.depth is None:
         return None
-    from ..formats._io import NUMPY_READ_ERRORS
-
     path = resolve_path(spec.depth, base, "depth")
     try:
-        depth = np.load(path, allow_pickle=False)
-    except NUMPY_READ_ERRORS as exc:
-        raise TrajkitError(f"field 'depth': {path} is not a readable .npy array ({exc})") from exc
-    return depth
+        return load_depth(path)
+    except TrajkitError as exc:
+        raise TrajkitError(f"field 'depth': {exc}") from exc
 
 
 def resolve_job(spec: JobSpec, base: Path, index: int = 0, backend: str | None = None) -> ResolvedJob:

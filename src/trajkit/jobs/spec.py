@@ -141,19 +141,9 @@ class JobSpec(_Spec):
     backend: str = "preview"
     options: dict[str, Any] = Field(default_factory=dict)
 
-    @field_validator("tracks", mode="before")
+    @field_validator("tracks", "camera", "entities", mode="before")
     @classmethod
-    def _tracks_path(cls, value: Any) -> Any:
-        return {"file": value} if isinstance(value, str) else value
-
-    @field_validator("camera", mode="before")
-    @classmethod
-    def _camera_path(cls, value: Any) -> Any:
-        return {"file": value} if isinstance(value, str) else value
-
-    @field_validator("entities", mode="before")
-    @classmethod
-    def _entities_path(cls, value: Any) -> Any:
+    def _file_shorthand(cls, value: Any) -> Any:
         return {"file": value} if isinstance(value, str) else value
 
     @field_validator("size")
