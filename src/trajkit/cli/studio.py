@@ -26,7 +26,7 @@ def _is_loopback(host: str) -> bool:
 def studio(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to bind. Keep 127.0.0.1 unless you need remote "
                                                         "access; other addresses require the access token."),
-    port: int = typer.Option(7860, "--port", help="Port to listen on."),
+    port: int = typer.Option(7860, "--port", min=1, max=65535, help="Port to listen on."),
     workspace: Path = typer.Option(Path("studio-workspace"), "--workspace", "-w",
                                    help="Folder for projects (images, documents, renders); created if missing."),
     token: str | None = typer.Option(None, "--token", envvar="TRAJKIT_STUDIO_TOKEN",
