@@ -49,3 +49,22 @@ def test_entities_top_view(data_dir: Path, tmp_path: Path) -> None:
     rgb = np.asarray(img.convert("RGB")).astype(int)
     blue = (rgb[..., 2] > 150) & (rgb[..., 0] < 80) & (rgb[..., 1] > 80) & (rgb[..., 1] < 160)
     assert blue.sum() > 100  # entity 0's path (tab10 blue) is drawn
+
+
+def test_three_view_ignores_uninitialised_face_padding(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """matplotlib pads ragged 3-D faces with ``np.empty``; whatever that memory holds must not reach the axis limits."""
+    import types
+
+    from mpl_toolkits.mplot3d import art3d
+
+    def poisoned_empty(*args: object, **kwargs: object) -> np.ndarray:
+        out = np.empty(*args, **kwargs)
+        out.fill(np.finfo(np.float64).max)  # huge finite garbage: what overflowed the limits on CI
+        return out
+
+    poisoned_np = types.SimpleNamespace(**{k: getattr(np, k) for k in dir(np) if not k.startswith("__")})
+    poisoned_np.empty = poisoned_empty
+    monkeypatch.setattr(art3d, "np", poisoned_np)
+    cam = trajkit.load(data_dir / "gendop" / "text_rgbd" / "case2_transforms_cleaning.json")
+    png = camera_three_view(cam)
+    assert Image.open(io.BytesIO(png)).size[0] > 0

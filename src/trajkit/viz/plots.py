@@ -60,8 +60,10 @@ def camera_three_view(camera: CameraPath, path: str | os.PathLike[str] | None = 
             corners = base @ pose[:3, :3].T + pose[:3, 3]
             apex = pose[:3, 3]
             faces = [[apex, corners[i], corners[(i + 1) % 4]] for i in range(4)] + [list(corners)]
+            # autolim=False: matplotlib pads ragged faces (triangles + a quad) with np.empty and would autoscale
+            # on that uninitialised padding (sometimes inf); the limits are set below anyway.
             ax.add_collection3d(Poly3DCollection(faces, facecolors=colour, edgecolors=colour, linewidths=0.6,
-                                                 alpha=0.2))
+                                                 alpha=0.2), autolim=False)
         ax.set_xlim(-rho, rho)
         ax.set_ylim(-rho, rho)
         ax.set_zlim(-rho, rho)
