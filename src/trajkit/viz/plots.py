@@ -59,9 +59,10 @@ def camera_three_view(camera: CameraPath, path: str | os.PathLike[str] | None = 
         for pose, colour in zip(rel, colours, strict=True):
             corners = base @ pose[:3, :3].T + pose[:3, 3]
             apex = pose[:3, 3]
-            faces = [[apex, corners[i], corners[(i + 1) % 4]] for i in range(4)] + [list(corners)]
-            # autolim=False: matplotlib pads ragged faces (triangles + a quad) with np.empty and would autoscale
-            # on that uninitialised padding (sometimes inf); the limits are set below anyway.
+            # Four vertices per face (each side triangle repeats a corner): given ragged faces, matplotlib pads them
+            # with uninitialised memory that it then autoscales on and projects.
+            faces = np.array([[apex, corners[i], corners[(i + 1) % 4], corners[(i + 1) % 4]] for i in range(4)]
+                             + [corners])
             ax.add_collection3d(Poly3DCollection(faces, facecolors=colour, edgecolors=colour, linewidths=0.6,
                                                  alpha=0.2), autolim=False)
         ax.set_xlim(-rho, rho)
