@@ -37,10 +37,12 @@ def live_parameter_bytes() -> tuple[int, int]:
     from diffusers import CogVideoXTransformer3DModel
 
     gc.collect()
-    models = sum(isinstance(o, CogVideoXTransformer3DModel) for o in gc.get_objects())
+    # issubclass(type(o), …), not isinstance: isinstance reads o.__class__, which on some torch modules is a
+    # deprecated lazy attribute (FutureWarning for torch.distributed.reduce_op).
+    models = sum(issubclass(type(o), CogVideoXTransformer3DModel) for o in gc.get_objects())
     storages = {}
     for o in gc.get_objects():
-        if isinstance(o, torch.nn.Parameter) and not o.is_meta:
+        if issubclass(type(o), torch.nn.Parameter) and not o.is_meta:
             s = o.untyped_storage()
             storages[s.data_ptr()] = s.nbytes()
     return models, sum(storages.values())

@@ -152,8 +152,8 @@ def test_bad_requests_get_clear_4xx(tmp_path):
     span = client.put(f"/api/projects/{pid}", json={"document": {"frames": 10, "tracks": [
         {"id": "a", "kind": "static", "point": [1, 1], "start": 8, "end": 20}]}})
     assert span.status_code == 422 and "start/end" in span.json()["detail"]
-    nan = client.post(f"/api/projects/{pid}/sample", data='{"document": {"tracks": [{"id": "a", "kind": "static", '
-                                                              '"point": [NaN, 1]}]}}',
+    nan = client.post(f"/api/projects/{pid}/sample", content='{"document": {"tracks": [{"id": "a", "kind": "static", '
+                                                                 '"point": [NaN, 1]}]}}',
                       headers={"Content-Type": "application/json"})
     assert nan.status_code == 422
     huge = {"frames": 2000, "tracks": [{"id": f"c{k}", "kind": "circle", "center": [1, 1], "radius_start": 1,

@@ -68,3 +68,11 @@ def test_three_view_ignores_uninitialised_face_padding(data_dir: Path, monkeypat
     cam = trajkit.load(data_dir / "gendop" / "text_rgbd" / "case2_transforms_cleaning.json")
     png = camera_three_view(cam)
     assert Image.open(io.BytesIO(png)).size[0] > 0
+
+
+def test_entity_legend_drops_control_characters_and_falls_back_to_the_index() -> None:
+    from trajkit.viz.plots import _legend_label
+
+    assert _legend_label("a red\x00 car\x99 driving", 0) == "a red car driving"
+    assert _legend_label("\x0e\x1b", 2) == "entity 2"
+    assert len(_legend_label("x" * 100, 0)) == 40

@@ -82,6 +82,12 @@ def camera_three_view(camera: CameraPath, path: str | os.PathLike[str] | None = 
     return png
 
 
+def _legend_label(prompt: str, index: int) -> str:
+    """The first 40 printable characters of an entity prompt (control characters would draw as boxes)."""
+    label = "".join(ch for ch in prompt if ch.isprintable())[:40].strip()
+    return label or f"entity {index}"
+
+
 def entities_top_view(entities: EntityPaths, path: str | os.PathLike[str] | None = None) -> bytes:
     """PNG bytes (and a file when ``path`` is given) of the entity paths seen from above (x right, z up the page)."""
     import matplotlib
@@ -93,7 +99,7 @@ def entities_top_view(entities: EntityPaths, path: str | os.PathLike[str] | None
     colours = plt.get_cmap("tab10")(np.arange(entities.num_entities) % 10)
     for e in range(entities.num_entities):
         p = entities.positions[e]
-        ax.plot(p[:, 0], p[:, 2], "-", color=colours[e], lw=2, label=entities.prompts[e][:40] or f"entity {e}")
+        ax.plot(p[:, 0], p[:, 2], "-", color=colours[e], lw=2, label=_legend_label(entities.prompts[e], e))
         ax.plot(p[0, 0], p[0, 2], "o", color=colours[e], ms=7, mfc="white")
         facing = entities.poses[e, -1, :3, 2]
         ax.annotate("", xy=(p[-1, 0] + 0.6 * facing[0], p[-1, 2] + 0.6 * facing[2]), xytext=(p[-1, 0], p[-1, 2]),
