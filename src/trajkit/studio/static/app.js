@@ -13,7 +13,8 @@ const TEMPLATES = {
 };
 
 const state = {
-  project: null, doc: structuredClone(EMPTY), sampled: null, frame: 0, selected: null,
+  // sampledFor: the document `sampled` was computed from (=== doc once the latest edit is sampled)
+  project: null, doc: structuredClone(EMPTY), sampled: null, sampledFor: null, frame: 0, selected: null,
   revision: null, dirty: false, history: new History(), sampleSeq: 0, playing: false,
 };
 
@@ -55,9 +56,10 @@ function commit(doc) {
 async function requestSample() {
   if (!state.project) return;
   const seq = ++state.sampleSeq;
+  const doc = state.doc;
   try {
-    const sampled = await json("POST", projectUrl(state.project.id, "/sample"), { document: state.doc });
-    if (seq === state.sampleSeq) { state.sampled = sampled; editor.draw(); }
+    const sampled = await json("POST", projectUrl(state.project.id, "/sample"), { document: doc });
+    if (seq === state.sampleSeq) { state.sampled = sampled; state.sampledFor = doc; editor.draw(); }
   } catch (err) { if (seq === state.sampleSeq) report(err); }
 }
 
