@@ -17,6 +17,7 @@ frame, so it must have ``4k + 1`` frames.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -24,6 +25,9 @@ from ..core.camera import CameraPath
 from ..core.entities import EntityPaths
 from ..core.errors import TrajkitError, ValidationError
 from ..core.timing import latent_frame_indices, latent_source_frames
+
+if TYPE_CHECKING:
+    import torch
 
 MAX_ENTITIES = 3
 #: Tokens of each entity prompt the injector reads (the first 50 of T5's 226).
@@ -61,7 +65,8 @@ def pose_vectors(entities: EntityPaths, camera: CameraPath | None = None,
 
 
 def pose_embeds(entities: EntityPaths, camera: CameraPath | None = None,
-                frames: Sequence[int] | np.ndarray | None = None, dtype=None, device=None):
+                frames: Sequence[int] | np.ndarray | None = None, dtype: torch.dtype | None = None,
+                device: torch.device | str | None = None) -> torch.Tensor:
     """:func:`pose_vectors` as a ``(1, E, L, 12)`` torch tensor (default bf16, as 3DTrajMaster feeds it)."""
     import torch
 

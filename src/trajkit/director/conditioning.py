@@ -9,12 +9,16 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 from torch.nn import functional
 
 from ..core.errors import TrajkitError
+
+if TYPE_CHECKING:
+    from transformers import CLIPTextModel, CLIPTokenizer, CLIPVisionModel, PreTrainedTokenizerBase
 
 #: SD-2.1-base's text tower (OpenCLIP ViT-H/14 text): what GenDoP's ``text_encoder.*`` keys hold.
 SD21_TEXT_CONFIG = dict(vocab_size=49408, hidden_size=1024, intermediate_size=4096, num_hidden_layers=23,
@@ -38,21 +42,21 @@ def _check_prompts(prompts: list[str]) -> None:
                               "\"the camera pushes in slowly, then pans left\"")
 
 
-def clip_text_model(config: dict | None = None):
+def clip_text_model(config: dict | None = None) -> CLIPTextModel:
     """A ``CLIPTextModel`` shaped like SD-2.1-base's text tower (random weights; a checkpoint fills them)."""
     from transformers import CLIPTextConfig, CLIPTextModel
 
     return CLIPTextModel(CLIPTextConfig(**(config or SD21_TEXT_CONFIG)))
 
 
-def clip_vision_model(config: dict | None = None):
+def clip_vision_model(config: dict | None = None) -> CLIPVisionModel:
     """A ``CLIPVisionModel`` shaped like CLIP ViT-H/14 (random weights; a checkpoint fills them)."""
     from transformers import CLIPVisionConfig, CLIPVisionModel
 
     return CLIPVisionModel(CLIPVisionConfig(**(config or VIT_H14_CONFIG)))
 
 
-def load_clip_tokenizer(folder: str | Path, encoder_vocab: int):
+def load_clip_tokenizer(folder: str | Path, encoder_vocab: int) -> CLIPTokenizer:
     """SD-2.1-base's CLIP tokenizer from a local folder (``vocab.json`` + ``merges.txt`` or ``tokenizer.json``).
 
     GenDoP's checkpoints do not carry tokenizer files; they come from ``stabilityai/stable-diffusion-2-1-base``
@@ -76,7 +80,8 @@ def load_clip_tokenizer(folder: str | Path, encoder_vocab: int):
     return tokenizer
 
 
-def encode_clip_text(encoder, tokenizer, prompts: list[str], device: torch.device | str = "cpu") -> torch.Tensor:
+def encode_clip_text(encoder: CLIPTextModel, tokenizer: PreTrainedTokenizerBase, prompts: list[str],
+                     device: torch.device | str = "cpu") -> torch.Tensor:
     """GenDoP's text stream: pad to 77 (all positions kept, padding included), attention mask to the encoder,
     ``last_hidden_state`` after the final LayerNorm → ``(B, 77, 1024)``."""
     _check_prompts(prompts)

@@ -14,8 +14,9 @@ tagging, so a slow segment beside a long fast one must still read as motion to b
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 
@@ -93,7 +94,10 @@ def _axes(translation: str) -> list[str]:
     return [w for w in translation.replace(",", " ").split() if w in _AXIS_VECTOR]
 
 
-def _pick(rng: np.random.Generator, options):
+T = TypeVar("T")
+
+
+def _pick(rng: np.random.Generator, options: Sequence[T]) -> T:
     return options[int(rng.integers(len(options)))]
 
 

@@ -19,7 +19,7 @@ import math
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -77,7 +77,7 @@ class TrainOptions(BaseModel):
     mixed_precision: Literal["auto", "no", "bf16", "fp16"] = "auto"
     threads: int | None = None
 
-    def resolved(self, key: str):
+    def resolved(self, key: str) -> Any:
         value = getattr(self, key)
         return PRESETS[self.preset][key] if value is None else value
 
@@ -212,7 +212,7 @@ def train_director(options: TrainOptions, log: Callable[[str], None] = print, pr
 
 
 @torch.no_grad()
-def _held_out_loss(model: Director, held: CaptionedCameras, config: DirectorConfig, device) -> float:
+def _held_out_loss(model: Director, held: CaptionedCameras, config: DirectorConfig, device: torch.device) -> float:
     model.eval()
     data = held.tensors(config, device)
     losses = []
