@@ -517,9 +517,11 @@ def bridge_entities_to_tracks(
         if not isinstance(ents, EntityPaths):
             _fail(f"{path} holds a {type(ents).__name__}, not entity paths")
         if ground is None and fmt.name == "trajmaster-json":
-            ground = 0.0
+            from ..formats.trajmaster import GROUND
+
+            ground = GROUND
             notes.append("360°-Motion pivots float 1.47 m above the target plane; tracks follow their ground "
-                         "contact (--ground 0)")
+                         f"contact (--ground {GROUND:g})")
         tracks = entities_to_tracks(ents, footprint=footprint, radius=radius, ground=ground)
         tracks, target = save_for_target(tracks, output, to)
     except TrajkitError as exc:

@@ -87,6 +87,9 @@ __all__ = [
 FPS = 30.0
 #: Video size ``(W, H)`` of the 480×720 release; the rig intrinsics follow from it.
 DEFAULT_SIZE = (720, 480)
+#: Height (trajkit y) of the target plane entities walk on: their pivots float 1.47 m above it, so tracks made
+#: from 360°-Motion entities follow the ground contact at this height unless told otherwise.
+GROUND = 0.0
 #: The rig camera 3DTrajMaster uses at inference (held out in training).
 DEFAULT_CAMERA = 12
 LENS_MM = 35.0

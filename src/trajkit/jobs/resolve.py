@@ -237,8 +237,10 @@ def _resolve_entities(spec: JobSpec, base: Path, size: tuple[int, int], notes: l
         ents = _trajmaster_crop(ents, notes)
     ground = es.ground
     if ground is None and fmt == "trajmaster-json":
-        ground = 0.0
-        notes.append("360°-Motion entities bridged at their ground contact (ground: 0)")
+        from ..formats.trajmaster import GROUND
+
+        ground = GROUND
+        notes.append(f"360°-Motion entities bridged at their ground contact (ground: {GROUND:g})")
     ents = ents.with_camera(ents.camera.rescale(size))
     if ents.num_frames != spec.frames:
         notes.append(f"entities {ents.num_frames} @ {ents.fps:g} fps → {spec.frames} @ {spec.fps:g} fps")
