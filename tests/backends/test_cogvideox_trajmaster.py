@@ -258,8 +258,13 @@ def test_injector_only_file_and_lora_errors(tiny_trajmaster, tmp_path):
     (moved / "config.json").write_text(json.dumps({**config, "trajkit": {"injector_blocks": [0, 3]}}))
     with pytest.raises(TrajkitError, match="blocks \\[0, 3\\]"):
         load_trajmaster_transformer(moved, None, torch.float32)
+    # malformed configs are named, not tracebacks
+    for bad in ({**config, "trajkit": "x"}, {**config, "trajkit": {"injector_blocks": ["a"]}}, [config]):
+        (moved / "config.json").write_text(json.dumps(bad))
+        with pytest.raises(TrajkitError, match=r"config\.json: (expected a JSON object|'trajkit' must be)"):
+            load_trajmaster_transformer(moved, None, torch.float32)
     # LoRA files: the released key layout loads; others are refused by name
-    assert len(read_lora(tiny_trajmaster["lora"], num_blocks=4)) == 32
+    assert len(read_lora(tiny_trajmaster["lora"], full)) == 32
     state = lora_state()
     state["transformer.transformer_blocks.0.attn_injector.to_q.lora_A.weight"] = torch.zeros(4, 32)
     with pytest.raises(TrajkitError, match="not 3DTrajMaster's attn1 LoRA"):
@@ -268,8 +273,10 @@ def test_injector_only_file_and_lora_errors(tiny_trajmaster, tmp_path):
     del state["transformer.transformer_blocks.1.attn1.to_k.lora_B.weight"]
     with pytest.raises(TrajkitError, match="lora_A only"):
         read_lora(write_lora(tmp_path / "l2", state))
-    with pytest.raises(TrajkitError, match="names block 3"):
-        read_lora(tiny_trajmaster["lora"], num_blocks=3)
+    with pytest.raises(TrajkitError, match="names block 4"):
+        read_lora(write_lora(tmp_path / "l3", lora_state(num_layers=5)), full)
+    with pytest.raises(TrajkitError, match="adapts 64 → 64 features; the transformer's layer is 32 → 32"):
+        read_lora(write_lora(tmp_path / "l4", lora_state(dim=64)), full)
     pickle = tmp_path / "lora.bin"
     pickle.write_bytes(b"\x80\x04")
     with pytest.raises(TrajkitError, match="pickles are not loaded"):

@@ -107,7 +107,7 @@ def load_pipeline(opts: TrajMasterOptions) -> Any:
         raise TrajkitError(f"base model at {folder}: could not be loaded ({exc})") from exc
     pipe.scheduler = CogVideoXDPMScheduler.from_config(pipe.scheduler.config, timestep_spacing="trailing")
     if opts.lora is not None:
-        state = read_lora(opts.lora, num_blocks=len(transformer.transformer_blocks))
+        state = read_lora(opts.lora, transformer)
         try:
             pipe.load_lora_weights(state, adapter_name=ADAPTER)
         except (ImportError, ValueError) as exc:
@@ -168,14 +168,10 @@ def entity_conditioning(pipe: Any, request: GenerationRequest, opts: TrajMasterO
 
 
 def _viewing_camera(request: GenerationRequest) -> Any:
+    """The entities' own camera (a 360°-Motion file brings its rig camera), else the request's."""
     entities = request.entities
     assert entities is not None
-    if entities.camera is not None:
-        return entities.camera
-    if request.camera is not None and request.camera.num_frames in (1, entities.num_frames):
-        return request.camera
-    raise TrajkitError("field 'entities': no camera to view the entities from (a 360°-Motion file brings its rig "
-                       "camera; other files need one)")
+    return entities.viewing_camera(entities.camera or request.camera, where="field 'entities'")
 
 
 class AnnealedSampling:

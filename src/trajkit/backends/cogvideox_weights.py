@@ -79,10 +79,23 @@ def _config_file(folder: Path) -> dict[str, Any] | None:
         cfg = sub / "config.json"
         if cfg.is_file():
             try:
-                return json.loads(cfg.read_text(encoding="utf-8"))
+                config = json.loads(cfg.read_text(encoding="utf-8"))
             except (OSError, ValueError) as exc:
                 raise TrajkitError(f"{cfg}: not a readable JSON config ({exc})") from exc
+            return _checked_config(config, str(cfg))
     return None
+
+
+def _checked_config(config: Any, where: str) -> dict[str, Any]:
+    """``config`` if it is a JSON object whose optional ``trajkit.injector_blocks`` is a list of block indices."""
+    if not isinstance(config, dict):
+        raise TrajkitError(f"{where}: expected a JSON object, found {type(config).__name__}")
+    section = config.get("trajkit", {})
+    blocks = section.get("injector_blocks", []) if isinstance(section, dict) else None
+    if not isinstance(blocks, list) or not all(isinstance(b, int) and not isinstance(b, bool) for b in blocks):
+        raise TrajkitError(f"{where}: 'trajkit' must be an object whose injector_blocks is a list of block indices, "
+                           f"found {section!r:.80}")
+    return config
 
 
 def read_injector_checkpoint(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor],
@@ -109,20 +122,21 @@ def _file_metadata_config(file: Path) -> dict[str, Any] | None:
     if "trajkit" not in meta:
         return None
     try:
-        return {"trajkit": json.loads(meta["trajkit"])}
+        section = json.loads(meta["trajkit"])
     except ValueError as exc:
         raise TrajkitError(f"{file}: unreadable trajkit metadata ({exc})") from exc
+    return _checked_config({"trajkit": section}, f"{file} (metadata)")
 
 
 def _check_recorded_blocks(config: dict[str, Any] | None, blocks: tuple[int, ...], where: str) -> None:
-    recorded = (config or {}).get("trajkit", {}).get("injector_blocks") if isinstance(config, dict) else None
-    if recorded is not None and sorted(int(b) for b in recorded) != sorted(blocks):
+    recorded = (config or {}).get("trajkit", {}).get("injector_blocks")
+    if recorded is not None and sorted(recorded) != sorted(blocks):
         raise TrajkitError(f"{where}: config.json says the injectors sit on blocks {sorted(recorded)}, but the "
                            f"weights hold injectors for blocks {sorted(blocks)}")
 
 
 def load_trajmaster_transformer(injector: str | Path, base_folder: str | Path | None, dtype: torch.dtype) -> Any:
-    """The CogVideoX transformer with 3DTrajMaster's injectors, in ``dtype`` (norms diffusers keeps in fp32 stay).
+    """The CogVideoX transformer with 3DTrajMaster's injectors, in ``dtype``.
 
     ``injector``: a full transformer folder (the released layout: base + injector keys, loaded strictly, nothing
     taken from ``base_folder``) or injector-only safetensors (added to ``base_folder/transformer``).
@@ -153,7 +167,6 @@ def load_trajmaster_transformer(injector: str | Path, base_folder: str | Path | 
             raise TrajkitError(f"base transformer in {base_folder}: could not be loaded ({exc})") from exc
     blocks = load_injector_state_dict(model, injector_state, where=where)
     _check_recorded_blocks(config, blocks, where)
-    weights.keep_fp32_modules(model)  # the injectors were added in the compute dtype
     return model.eval().requires_grad_(False)
 
 
@@ -173,9 +186,10 @@ def save_injectors(transformer: Any, path: str | Path) -> Path:
     return atomic_write_bytes(path, save(state, metadata=metadata))
 
 
-def read_lora(path: str | Path, num_blocks: int | None = None) -> dict[str, torch.Tensor]:
+def read_lora(path: str | Path, transformer: Any | None = None) -> dict[str, torch.Tensor]:
     """3DTrajMaster's LoRA tensors, checked: ``transformer.…attn1.{to_q,to_k,to_v,to_out.0}.lora_{A,B}.weight``
-    pairs with matching ranks, on existing blocks. Anything else (text-encoder LoRA, other modules) is refused."""
+    pairs with matching ranks; given the ``transformer``, on existing blocks and as wide as the layers they adapt.
+    Anything else (text-encoder LoRA, other modules) is refused."""
     import re
 
     file = lora_file(path)
@@ -193,8 +207,9 @@ def read_lora(path: str | Path, num_blocks: int | None = None) -> dict[str, torc
         m = pattern.match(key)
         assert m is not None
         modules.setdefault(key.rsplit(".lora_", 1)[0], {})[m.group(3)] = tensor
-        if num_blocks is not None and int(m.group(1)) >= num_blocks:
-            raise TrajkitError(f"LoRA {file}: {key} names block {m.group(1)}; the transformer has {num_blocks}")
+        if transformer is not None and int(m.group(1)) >= len(transformer.transformer_blocks):
+            raise TrajkitError(f"LoRA {file}: {key} names block {m.group(1)}; the transformer has "
+                               f"{len(transformer.transformer_blocks)}")
     for module, pair in modules.items():
         if set(pair) != {"A", "B"}:
             raise TrajkitError(f"LoRA {file}: {module} has lora_{''.join(pair)} only; expected lora_A and lora_B")
@@ -202,4 +217,10 @@ def read_lora(path: str | Path, num_blocks: int | None = None) -> dict[str, torc
         if a.ndim != 2 or b.ndim != 2 or a.shape[0] != b.shape[1]:
             raise TrajkitError(f"LoRA {file}: {module}: lora_A {tuple(a.shape)} and lora_B {tuple(b.shape)} do not "
                                "form a low-rank pair")
+        if transformer is not None:
+            layer = transformer.get_submodule(module.removeprefix("transformer."))
+            if (a.shape[1], b.shape[0]) != (layer.in_features, layer.out_features):
+                raise TrajkitError(f"LoRA {file}: {module} adapts {a.shape[1]} → {b.shape[0]} features; the "
+                                   f"transformer's layer is {layer.in_features} → {layer.out_features} (a LoRA "
+                                   "for another model size?)")
     return state

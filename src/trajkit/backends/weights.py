@@ -52,14 +52,6 @@ def assign_strictly(model: Any, state: dict[str, torch.Tensor], dtype: torch.dty
     model.load_state_dict(cast, strict=True, assign=True)
 
 
-def keep_fp32_modules(model: Any) -> None:
-    """Cast the modules diffusers keeps in float32 (``_keep_in_fp32_modules``) back to float32."""
-    keep = set(getattr(model, "_keep_in_fp32_modules", None) or ())
-    for name, module in model.named_modules():
-        if keep.intersection(name.split(".")):
-            module.float()
-
-
 def _more(help_text: str) -> str:
     return f"\n{help_text}" if help_text else ""
 
