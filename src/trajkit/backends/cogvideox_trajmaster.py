@@ -221,7 +221,6 @@ class CogVideoXTrajMasterBackend:
     name = "cogvideox-3dtrajmaster"
     options: ClassVar[dict[str, str]] = OPTION_HELP
     job_defaults: ClassVar[dict[str, Any]] = JOB_DEFAULTS
-    needs_image: ClassVar[bool] = False
     _cache: ClassVar[dict[str, Any]] = {}
 
     @classmethod

@@ -37,11 +37,11 @@ DATASET_FRAMES = 99
 _Y_UP = np.diag([1.0, -1.0, 1.0, 1.0])
 
 
-def default_latent_frames(num_frames: int, video_frames: int = 49) -> np.ndarray:
+def default_latent_frames(num_frames: int) -> np.ndarray:
     """The latent source frames for a path of ``num_frames``: 3DTrajMaster's inference crop for 360°-Motion clips,
     else every frame is a video frame (``num_frames`` must then be ``4k + 1``)."""
     if num_frames == DATASET_FRAMES:
-        return latent_frame_indices(start=10, num_frames=video_frames)
+        return latent_frame_indices()  # 3DTrajMaster's inference rule: 49 video frames from frame 10
     if (num_frames - 1) % 4:
         raise ValidationError("frames", f"4k + 1 frames (one per video frame, e.g. 49) or a {DATASET_FRAMES}-frame "
                               "360°-Motion clip; resample the entity paths first", str(num_frames),

@@ -232,11 +232,6 @@ class EntityConditioning:
             raise TrajkitError("entity poses hold NaN or infinite values")
 
     @property
-    def num_entities(self) -> int:
-        """n."""
-        return int(self.poses.shape[1])
-
-    @property
     def latent_frames(self) -> int:
         """f."""
         return int(self.poses.shape[2])
@@ -310,7 +305,8 @@ def injector_forward(block: nn.Module, hidden_states: torch.Tensor, temb: torch.
     c = norm_ctx.shape[1]
     grouped = torch.cat([norm_ctx, norm_x, entities], dim=1)
     heads = attn.heads
-    query = attn.to_q(grouped).unflatten(-1, (heads, -1)).transpose(1, 2)
+    # Only the video rows' outputs are kept, so only they need queries (row-wise projection and norm).
+    query = attn.to_q(norm_x).unflatten(-1, (heads, -1)).transpose(1, 2)
     key = attn.to_k(grouped).unflatten(-1, (heads, -1)).transpose(1, 2)
     value = attn.to_v(grouped).unflatten(-1, (heads, -1)).transpose(1, 2)
     if attn.norm_q is not None:
@@ -318,15 +314,13 @@ def injector_forward(block: nn.Module, hidden_states: torch.Tensor, temb: torch.
     if attn.norm_k is not None:
         key = attn.norm_k(key)
     if image_rotary_emb is not None:
-        video = slice(c, c + length)
-        query = torch.cat([query[:, :, :c], apply_rotary_emb(query[:, :, video], image_rotary_emb),
-                           query[:, :, c + length:]], dim=2)
-        key = torch.cat([key[:, :, :c], apply_rotary_emb(key[:, :, video], image_rotary_emb),
+        query = apply_rotary_emb(query, image_rotary_emb)
+        key = torch.cat([key[:, :, :c], apply_rotary_emb(key[:, :, c:c + length], image_rotary_emb),
                          key[:, :, c + length:]], dim=2)
     if mode == "legacy_kv":
         order = grouped_to_interleaved(c, f, per_frame, entities.shape[1] // f, device=value.device)
         value = value[:, :, order]
-    out = functional.scaled_dot_product_attention(query[:, :, c:c + length], key, value)
+    out = functional.scaled_dot_product_attention(query, key, value)
     out = out.transpose(1, 2).flatten(2)
     return attn.to_out[1](attn.to_out[0](out))
 
@@ -387,11 +381,6 @@ class EntityInjection:
         self.video_frames: int | None = None
         self._installed: list[tuple[nn.Module, Any, Any]] = []
         self._top_hook: Any = None
-
-    @property
-    def enabled(self) -> bool:
-        """Whether the injector processors are installed."""
-        return bool(self._installed)
 
     def enable(self) -> None:
         """Install the injector processors and pre-hooks (idempotent)."""

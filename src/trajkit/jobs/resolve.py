@@ -183,7 +183,7 @@ def _trajmaster_crop(ents: EntityPaths, notes: list[str]) -> EntityPaths:
 
     if ents.num_frames != DATASET_FRAMES:
         return ents
-    index = video_frame_indices(start=10, num_frames=49)
+    index = video_frame_indices()  # 3DTrajMaster's defaults: 49 frames from frame 10 at stride 1.75
     notes.append(f"360°-Motion clip cut as 3DTrajMaster: frames {index[0]}…{index[-1]} at stride 1.75 → 49 frames")
     return ents.replace(poses=ents.poses[:, index], fps=ents.fps / 1.75)
 
@@ -208,9 +208,8 @@ def _resolve_entities(spec: JobSpec, base: Path, size: tuple[int, int], notes: l
         return None, None, None
     es = spec.entities
     if es.templates is not None:
-        ents = _template_entities(es, spec.frames, spec.fps, notes)
-        cam = ents.camera
-        return ents.with_camera(None if cam is None else cam.rescale(size)), es.ground, None
+        ents = _template_entities(es, spec.frames, spec.fps, notes)  # placed in front of the rig camera
+        return ents.with_camera(ents.camera.rescale(size)), es.ground, None
     path = resolve_path(es.file or "", base, "entities.file")
     fmt = detect(path).name
     hint = int(es.camera) if es.camera and es.camera.isdigit() else es.camera
@@ -219,6 +218,7 @@ def _resolve_entities(spec: JobSpec, base: Path, size: tuple[int, int], notes: l
         raise TrajkitError(f"field 'entities.file': {path} holds a {type(ents).__name__}, not entity paths")
     if ents.camera is None:
         raise TrajkitError(f"field 'entities': {path.name} has no camera to view the entities from")
+    ents = ents.with_camera(ents.camera.rescale(size))
     if es.prompts is not None:
         if len(es.prompts) != ents.num_entities or not all(p.strip() for p in es.prompts):
             raise TrajkitError(f"field 'entities.prompts': {path.name} has {ents.num_entities} entities; give "
@@ -229,7 +229,7 @@ def _resolve_entities(spec: JobSpec, base: Path, size: tuple[int, int], notes: l
         from ..control.trajmaster import DATASET_FRAMES
 
         if ents.num_frames == DATASET_FRAMES and spec.frames == 49:
-            model = ents.with_camera(ents.camera.rescale(size))
+            model = ents
             notes.append("model poses from the clip's latent frames 10, 14, 21, …, 91 (3DTrajMaster's rule)")
         elif ents.num_frames == DATASET_FRAMES:
             notes.append(f"model poses from the 49-frame cut resampled to {spec.frames} frames (3DTrajMaster's own "
@@ -241,12 +241,10 @@ def _resolve_entities(spec: JobSpec, base: Path, size: tuple[int, int], notes: l
 
         ground = GROUND
         notes.append(f"360°-Motion entities bridged at their ground contact (ground: {GROUND:g})")
-    ents = ents.with_camera(ents.camera.rescale(size))
     if ents.num_frames != spec.frames:
         notes.append(f"entities {ents.num_frames} @ {ents.fps:g} fps → {spec.frames} @ {spec.fps:g} fps")
         ents = ents.resample(spec.frames)
-    cam = ents.camera
-    return ents.replace(fps=spec.fps, camera=None if cam is None else cam.replace(fps=spec.fps)), ground, model
+    return ents.replace(fps=spec.fps, camera=ents.camera.replace(fps=spec.fps)), ground, model
 
 
 def _load_depth(spec: JobSpec, base: Path) -> np.ndarray | None:
