@@ -221,6 +221,8 @@ class CogVideoXTrajMasterBackend:
     name = "cogvideox-3dtrajmaster"
     options: ClassVar[dict[str, str]] = OPTION_HELP
     job_defaults: ClassVar[dict[str, Any]] = JOB_DEFAULTS
+    #: 99-frame 360°-Motion clips are cut (and their model poses taken) as 3DTrajMaster does at inference.
+    crops_dataset_clips: ClassVar[bool] = True
     _cache: ClassVar[dict[str, Any]] = {}
 
     @classmethod

@@ -12,10 +12,10 @@ brought to the target canvas and timeline once, explicitly, and every such step 
   tracks too, the camera motion is composed onto them and a background grid is added;
 * entity paths are bridged through their camera (360°-Motion files follow ground contacts);
 * a backend's own defaults (``job_defaults``: CogVideoX's 49 frames at 8 fps, 720×480) fill what the job leaves
-  unset; for ``cogvideox-3dtrajmaster`` a 99-frame 360°-Motion clip is cut as 3DTrajMaster cuts it (frames
-  10…94 at stride 1.75 → 49 frames) for the timeline (bridged tracks, plots), and at 49 frames the model gets the
-  whole clip so that its poses come from 3DTrajMaster's own latent frames (10, 14, 21, …, 91: midpoints of
-  *source* frames, which the 49-frame cut no longer holds).
+  unset; for backends with ``crops_dataset_clips`` (``cogvideox-3dtrajmaster``) a 99-frame 360°-Motion clip is cut
+  as 3DTrajMaster cuts it (frames 10…94 at stride 1.75 → 49 frames) for the timeline (bridged tracks, plots), and
+  at 49 frames the model gets the whole clip so that its poses come from 3DTrajMaster's own latent frames (10, 14,
+  21, …, 91: midpoints of *source* frames, which the 49-frame cut no longer holds).
 """
 
 from __future__ import annotations
@@ -287,8 +287,9 @@ def resolve_job(spec: JobSpec, base: Path, index: int = 0, backend: str | None =
         notes.append(f"image resized {image_size[0]}×{image_size[1]} → {size[0]}×{size[1]} (bicubic, no crop)")
     tracks = _resolve_tracks(spec, base, image_size, size, notes)  # type: ignore[arg-type]
     camera = _resolve_camera(spec, base, size, notes)  # type: ignore[arg-type]
+    crop = getattr(BACKENDS[backend_name], "crops_dataset_clips", False)
     entities, ground, model_entities = _resolve_entities(spec, base, size, notes,  # type: ignore[arg-type]
-                                                         dataset_crop=backend_name == "cogvideox-3dtrajmaster")
+                                                         dataset_crop=crop)
     depth = _load_depth(spec, base)
     parts = []
     if camera is not None:

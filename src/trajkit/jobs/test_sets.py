@@ -14,9 +14,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ..backends.cogvideox_trajmaster import CogVideoXTrajMasterBackend
 from ..core.errors import TrajkitError
 
-BACKEND = "cogvideox-3dtrajmaster"
+BACKEND = CogVideoXTrajMasterBackend.name
 README_SEED = 24
 
 
