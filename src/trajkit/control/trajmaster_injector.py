@@ -33,7 +33,7 @@ import copy
 import weakref
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import torch
 from torch import nn
@@ -45,7 +45,7 @@ from .trajmaster import ENTITY_TOKENS, MAX_ENTITIES
 Mode = Literal["legacy_kv", "aligned"]
 #: CogVideoX's rotary table ``(cos, sin)``, each ``(f·V, head_dim)``.
 Rotary = tuple[torch.Tensor, torch.Tensor]
-MODES: tuple[str, ...] = ("legacy_kv", "aligned")
+MODES: tuple[str, ...] = get_args(Mode)
 #: Module names on a block, as in 3DTrajMaster's checkpoints.
 INJECTOR_KEYS = ("attn_injector", "pose_fuse_layer", "attn_null_feature")
 #: Tensors per injector block (§5.1): q/k/v/out weights and biases, q/k LayerNorm weight and bias, pose Linear, null.
