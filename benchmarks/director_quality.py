@@ -3,8 +3,7 @@
 1. Held-out set: synthetic shots from a seed the model never saw; each caption → one greedy path → GenDoP's
    tagger → per-frame weighted F1 against the tags of the shot's own path (GenDoP's caption F-score).
 2. Hand-written prompts: each prompt → ``--samples`` sampled paths (top-k 10, GenDoP's default) and one
-   greedy path; a path "follows" the prompt when its tagged segments (consecutive repeats merged) are the
-   intended ones. Prints a markdown table.
+   greedy path; a path "follows" the prompt when its tagged segments are the intended ones. Prints a markdown table.
 
     python benchmarks/director_quality.py                        # the embedded director
     python benchmarks/director_quality.py --checkpoint runs/embedded --held-out 500
@@ -39,9 +38,8 @@ PROMPTS = [
 ]
 
 
-def merged(segments) -> list[tuple[str, str]]:
-    pairs = [(s.translation, s.rotation) for s in segments]
-    return [p for i, p in enumerate(pairs) if i == 0 or p != pairs[i - 1]]
+def tagged_pairs(segments) -> list[tuple[str, str]]:
+    return [(s.translation, s.rotation) for s in segments]
 
 
 def main() -> None:
@@ -64,9 +62,9 @@ def main() -> None:
     print("|---|---|---|---|")
     hits = 0
     for prompt, intended in PROMPTS:
-        greedy = merged(tag(pipe(prompt, num=1, seed=0, options=GREEDY)[0]))
+        greedy = tagged_pairs(tag(pipe(prompt, num=1, seed=0, options=GREEDY)[0]))
         sampled = pipe(prompt, num=args.samples, seed=0, options=SamplingOptions())
-        follows = sum(merged(tag(c)) == intended for c in sampled)
+        follows = sum(tagged_pairs(tag(c)) == intended for c in sampled)
         hits += greedy == intended
 
         def names(pairs):

@@ -52,7 +52,7 @@ def main() -> None:
         config = replace(config, text_encoder="none", text_tokens=77)
     dtype = getattr(torch, args.dtype)
     model = Director(config).to(args.device, dtype).eval()
-    count = args.tokens or config.poses * len(config.slots)
+    count = args.tokens or config.tokenizer().length
     print(f"machine: {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, "
           f"torch {torch.__version__}, device {args.device}"
           + (f" ({torch.cuda.get_device_name()})" if args.device.startswith("cuda") else ""))

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import torch
 from safetensors.torch import save_file
-from transformers import CLIPTextConfig, CLIPTextModel
+from transformers import CLIPTextConfig, CLIPTextModel, CLIPVisionConfig, CLIPVisionModel
 
 LN_EPS = 1e-5
 COND_MODES = ("text", "depth+image+text")
@@ -222,3 +222,28 @@ def tiny_clip_text_encoder(seed: int = 0, *, hidden_size: int = 32) -> CLIPTextM
     )
     torch.manual_seed(seed)
     return CLIPTextModel(config).eval()
+
+
+def tiny_clip_vision_encoder(seed: int, width: int = 40) -> CLIPVisionModel:
+    """A tiny randomly initialised ``CLIPVisionModel`` (28 px, 14 px patches → 5 tokens) in eval mode."""
+    torch.manual_seed(seed)
+    config = CLIPVisionConfig(hidden_size=width, intermediate_size=44, num_hidden_layers=2, num_attention_heads=4,
+                              image_size=28, patch_size=14, hidden_act="gelu")
+    return CLIPVisionModel(config).eval()
+
+
+def write_tiny_clip_tokenizer(folder: Path, size: int = 1000) -> Path:
+    """A character-level CLIP tokenizer (no merges) with ``size`` entries, pad ``!`` = 0 like SD-2.1's."""
+    import json
+    import string
+
+    from transformers import CLIPTokenizer
+
+    folder.mkdir(parents=True, exist_ok=True)
+    chars = list(string.ascii_lowercase + string.digits + ".,'-")
+    vocab = ["!", *chars, *(c + "</w>" for c in chars), "<|startoftext|>", "<|endoftext|>"]
+    vocab += [f"unused{i}" for i in range(size - len(vocab))]
+    (folder / "vocab.json").write_text(json.dumps({t: i for i, t in enumerate(vocab)}))
+    (folder / "merges.txt").write_text("#version: 0.2\n")
+    CLIPTokenizer(str(folder / "vocab.json"), str(folder / "merges.txt"), pad_token="!").save_pretrained(folder)
+    return folder

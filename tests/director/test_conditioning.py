@@ -7,12 +7,18 @@ import json
 import numpy as np
 import pytest
 import torch
-from gendop_reference import gendop_state_dict, tiny_clip_text_encoder, write_gendop_checkpoint
+from gendop_reference import (
+    gendop_state_dict,
+    tiny_clip_text_encoder,
+    tiny_clip_vision_encoder,
+    write_gendop_checkpoint,
+    write_tiny_clip_tokenizer,
+)
 from PIL import Image
-from test_direct_cli import runner, write_tiny_clip_tokenizer
-from test_model import _tiny_vision
+from typer.testing import CliRunner
 
 from trajkit.cli.main import app
+from trajkit.core.errors import TrajkitError
 from trajkit.director.conditioning import CLIP_MEAN, CLIP_STD, depth_pixels, rgb_pixels
 from trajkit.director.pipeline import DirectorPipeline
 from trajkit.director.sampling import SamplingOptions
@@ -38,7 +44,7 @@ def test_depth_is_raw_and_three_channel(data_dir):
     assert full.shape == (3, 512, 512) and (full[:, :112] == 0).all()
     np.testing.assert_array_equal(full[0, 112:400], depth)  # not normalised
     assert depth_pixels(depth).shape == (1, 3, 224, 224)
-    with pytest.raises(Exception, match="finite"):
+    with pytest.raises(TrajkitError, match="finite"):
         depth_pixels(np.full((4, 4), np.nan, np.float32))
 
 
@@ -46,7 +52,7 @@ def test_text_rgbd_checkpoint_generates_from_an_image_and_depth(tmp_path, data_d
     state = gendop_state_dict(hidden=32, heads=4, layers=1, ffn=64, positions=400, cond_mode="depth+image+text",
                               text_width=32, image_width=40, dtype=torch.float32)
     for name, seed in (("image_encoder", 1), ("depth_encoder", 2)):
-        state |= {f"{name}.vision_model.{k}": v for k, v in _tiny_vision(seed).state_dict().items()}
+        state |= {f"{name}.vision_model.{k}": v for k, v in tiny_clip_vision_encoder(seed).state_dict().items()}
     path = write_gendop_checkpoint(tmp_path / "text_rgbd.safetensors", state,
                                    text_encoder_state=tiny_clip_text_encoder(hidden_size=32).state_dict())
     tokenizer = write_tiny_clip_tokenizer(tmp_path / "tokenizer")
@@ -60,9 +66,9 @@ def test_text_rgbd_checkpoint_generates_from_an_image_and_depth(tmp_path, data_d
     a = pipe.tokens(["go forward"], image=rgb, depth=depth, options=greedy)
     b = pipe.tokens(["go forward"], image=rgb, depth=np.flipud(depth).copy(), options=greedy)
     assert a.shape == (1, 300) and not torch.equal(a, b)  # the depth stream reaches the decoder
-    with pytest.raises(Exception, match="--image"):
+    with pytest.raises(TrajkitError, match="--image"):
         pipe.tokens(["go forward"])
-    result = runner.invoke(app, ["direct", "go forward", "-c", str(path), "--tokenizer", str(tokenizer),
+    result = CliRunner().invoke(app, ["direct", "go forward", "-c", str(path), "--tokenizer", str(tokenizer),
                                  "--image", str(source / "case1_rgb.png"), "--depth", str(source / "case1_depth.npy"),
                                  "-o", str(tmp_path / "cam.json"), "--no-plot"])
     assert result.exit_code == 0, result.output

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import numpy as np
 import pytest
 import torch
-from gendop_reference import gendop_state_dict, tiny_clip_text_encoder, write_gendop_checkpoint
+from gendop_reference import (
+    gendop_state_dict,
+    tiny_clip_text_encoder,
+    write_gendop_checkpoint,
+    write_tiny_clip_tokenizer,
+)
 from typer.testing import CliRunner
 
 from trajkit.cli.main import app
@@ -51,11 +57,46 @@ def test_direct_writes_gendop_json_plots_and_reports_tags(tmp_path, tiny_directo
     (["direct", "the camera " + "moves left then right " * 10], "word pieces long"),
     (["direct", "pan left", "--to", "mp4"], "--to: expected gendop-json or trajkit-json"),
     (["direct", "pan left", "--size", "12"], "--size"),
+    (["direct", "pan left", "--device", "foo"], "device 'foo': expected cpu, cuda, cuda:N or mps"),
+    (["direct", "pan left", "--device", "cuda:99"], "device 'cuda:99': this torch build sees"),
+    (["direct", "pan left", "--image", "missing.png"], "is not a readable image"),
 ])
 def test_direct_rejects_bad_input(tmp_path, tiny_director, args, message):
     result = runner.invoke(app, [*args, "-c", str(tiny_director), "-o", str(tmp_path / "x.json")])
     assert result.exit_code == 1
     assert message in " ".join(result.output.split())
+
+
+@pytest.mark.parametrize(("command", "module"), [
+    ("direct", "trajkit.director.pipeline"), ("direct", "transformers"),
+    ("train", "trajkit.director.train"), ("train", "accelerate"),
+])
+def test_director_commands_name_the_extra_when_it_is_missing(tmp_path, monkeypatch, command, module):
+    monkeypatch.setitem(sys.modules, module, None)  # importing it fails as if it were not installed
+    args = ["direct", "pan left"] if command == "direct" else ["train", "director"]
+    result = runner.invoke(app, [*args, "-o", str(tmp_path / "out")])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.exception
+    assert "pip install 'trajkit[director]'" in result.output and module in result.output
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--heads", "0"], "field 'heads'"),
+    (["--threads", "-1"], "field 'threads'"),
+    (["--hidden", "30", "--heads", "4"], "hidden: expected a multiple of heads (4), found 30"),
+])
+def test_train_director_rejects_bad_options(tmp_path, args, message):
+    result = runner.invoke(app, ["train", "director", "-o", str(tmp_path / "run"), "--synthetic", "16",
+                                 "--held-out", "0", "--epochs", "1", *args])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert message in " ".join(result.output.split())
+
+
+def test_train_director_refuses_a_file_as_output(tmp_path):
+    target = tmp_path / "run.json"
+    target.write_text("{}")
+    result = runner.invoke(app, ["train", "director", "-o", str(target)])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert "is a file" in result.output
 
 
 def test_direct_names_checkpoint_problems(tmp_path):
@@ -71,22 +112,6 @@ def test_direct_names_checkpoint_problems(tmp_path):
     result = runner.invoke(app, ["direct", "pan left", "-c", str(gendop), "--tokenizer", str(tmp_path / "nope"),
                                  "-o", str(tmp_path / "x.json")])
     assert result.exit_code == 1 and "does not exist" in " ".join(result.output.split())
-
-
-def write_tiny_clip_tokenizer(folder, size: int = 1000):
-    """A character-level CLIP tokenizer (no merges) with ``size`` entries, pad ``!`` = 0 like SD-2.1's."""
-    import string
-
-    from transformers import CLIPTokenizer
-
-    folder.mkdir(parents=True, exist_ok=True)
-    chars = list(string.ascii_lowercase + string.digits + ".,'-")
-    vocab = ["!", *chars, *(c + "</w>" for c in chars), "<|startoftext|>", "<|endoftext|>"]
-    vocab += [f"unused{i}" for i in range(size - len(vocab))]
-    (folder / "vocab.json").write_text(json.dumps({t: i for i, t in enumerate(vocab)}))
-    (folder / "merges.txt").write_text("#version: 0.2\n")
-    CLIPTokenizer(str(folder / "vocab.json"), str(folder / "merges.txt"), pad_token="!").save_pretrained(folder)
-    return folder
 
 
 @pytest.mark.parametrize("boost", [256, 259])

@@ -7,9 +7,14 @@ import json
 
 import pytest
 import torch
-from gendop_reference import gendop_state_dict, reference_logits, tiny_clip_text_encoder, write_gendop_checkpoint
+from gendop_reference import (
+    gendop_state_dict,
+    reference_logits,
+    tiny_clip_text_encoder,
+    tiny_clip_vision_encoder,
+    write_gendop_checkpoint,
+)
 from safetensors.torch import load_file, save_file
-from transformers import CLIPVisionConfig, CLIPVisionModel
 
 from trajkit.director.checkpoint import CheckpointError, load_director, save_director
 from trajkit.director.model import Director, DirectorConfig
@@ -17,13 +22,6 @@ from trajkit.director.sampling import SamplingOptions, coordinate_ids, sample_to
 
 TEXT_WIDTH = 48
 POSITIONS = 400  # ≥ 77 text tokens + BOS + 300 coordinates + EOS
-
-
-def _tiny_vision(seed: int, width: int = 40) -> CLIPVisionModel:
-    torch.manual_seed(seed)
-    config = CLIPVisionConfig(hidden_size=width, intermediate_size=44, num_hidden_layers=2, num_attention_heads=4,
-                              image_size=28, patch_size=14, hidden_act="gelu")
-    return CLIPVisionModel(config).eval()
 
 
 @pytest.fixture
@@ -57,7 +55,7 @@ def test_gendop_rgbd_checkpoint_logits_equal_an_independent_computation(tmp_path
     state = gendop_state_dict(hidden=32, heads=4, layers=3, ffn=64, positions=POSITIONS + 20,
                               cond_mode="depth+image+text", text_width=TEXT_WIDTH, image_width=40, seed=5)
     text = tiny_clip_text_encoder(seed=6, hidden_size=TEXT_WIDTH)
-    image, depth = _tiny_vision(7), _tiny_vision(8)
+    image, depth = tiny_clip_vision_encoder(7), tiny_clip_vision_encoder(8)
     for name, tower in (("image_encoder", image), ("depth_encoder", depth)):
         state |= {f"{name}.vision_model.{k}": v for k, v in tower.state_dict().items()}
     path = write_gendop_checkpoint(tmp_path / "text_rgbd.safetensors", state, text_encoder_state=text.state_dict())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,9 @@ from safetensors.torch import load_file
 
 from trajkit.core.errors import TrajkitError
 from trajkit.director.checkpoint import load_director
-from trajkit.director.data import datadop_folder
+from trajkit.director.data import datadop_folder, synthetic_set
+from trajkit.director.model import DirectorConfig
+from trajkit.director.pipeline import DirectorPipeline, tagged_fscore
 from trajkit.director.train import TrainOptions, lr_factor, train_director
 
 TINY = dict(hidden=32, layers=1, heads=2, ffn=64, poses=8, batch_size=16, held_out=8, synthetic=48, threads=2)
@@ -29,7 +32,11 @@ def test_gendop_schedule():
 def test_training_writes_a_loadable_director_and_resumes_exactly(tmp_path):
     quiet = lambda s: None  # noqa: E731
     straight = train_director(TrainOptions(output=tmp_path / "a", epochs=2, schedule_epochs=2, **TINY), log=quiet)
-    assert len(straight["losses"]) == 2 and 0 <= straight["held_out_caption_fscore"]["fscore"] <= 1
+    assert len(straight["losses"]) == 2 and straight["held_out_caption_fscore"]["samples"] == TINY["held_out"]
+    # the reported score is the saved director's: reloading it and scoring the same held-out shots agrees
+    held = synthetic_set(TINY["held_out"], 1_000_003)
+    assert tagged_fscore(DirectorPipeline.load(tmp_path / "a"), held.captions, held.cameras) == \
+        straight["held_out_caption_fscore"]
     model = load_director(tmp_path / "a")
     assert model.config.hidden == 32 and model.config.poses == 8 and model.config.token_offset == 3
     assert (tmp_path / "a" / "best" / "model.safetensors").is_file()
@@ -40,6 +47,9 @@ def test_training_writes_a_loadable_director_and_resumes_exactly(tmp_path):
     with pytest.raises(TrajkitError, match="hidden was 32"):
         train_director(TrainOptions(output=tmp_path / "b", epochs=2, schedule_epochs=2, resume=True,
                                     **(TINY | {"hidden": 48})), log=lambda s: None)
+    with pytest.raises(TrajkitError, match="batch_size was 16, now 8; seed was 0, now 1"):
+        train_director(TrainOptions(output=tmp_path / "b", epochs=2, schedule_epochs=2, resume=True,
+                                    **(TINY | {"batch_size": 8}), seed=1), log=lambda s: None)
     resumed = train_director(TrainOptions(output=tmp_path / "b", epochs=2, schedule_epochs=2, resume=True, **TINY),
                              log=lambda s: None)
     assert resumed["losses"] == pytest.approx(straight["losses"], rel=1e-6)
@@ -48,6 +58,39 @@ def test_training_writes_a_loadable_director_and_resumes_exactly(tmp_path):
     for key in a:
         torch.testing.assert_close(a[key], b[key], rtol=1e-5, atol=1e-6)
     assert json.loads((tmp_path / "b" / "trainer.json").read_text())["progress"]["epoch"] == 2
+
+
+def test_resume_reads_a_broken_trainer_state_as_an_error(tmp_path):
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "trainer.json").write_text('{"options": {')
+    with pytest.raises(TrajkitError, match=r"trainer\.json"):
+        train_director(TrainOptions(output=tmp_path / "run", resume=True, **TINY), log=lambda s: None)
+
+
+def test_output_that_is_a_file_is_refused(tmp_path):
+    (tmp_path / "run").write_text("")
+    with pytest.raises(TrajkitError, match="is a file"):
+        train_director(TrainOptions(output=tmp_path / "run", **TINY), log=lambda s: None)
+
+
+@pytest.mark.parametrize("field", ["hidden", "heads", "layers", "ffn", "poses", "text_tokens", "threads"])
+def test_sizes_below_one_are_refused(tmp_path, field):
+    with pytest.raises(ValueError, match=field):
+        TrainOptions(output=tmp_path, **{field: 0})
+
+
+def test_director_config_refuses_zero_heads():
+    with pytest.raises(TrajkitError, match="heads: expected ≥ 1, found 0"):
+        DirectorConfig(hidden=32, heads=0)
+
+
+def test_text_features_are_cached_per_tokenizer():
+    data = synthetic_set(4, 0)
+    previous = TrainOptions(output=".", **TINY).director_config()
+    first = replace(previous, relative_to="first")
+    assert previous.relative_to == "previous"
+    assert not torch.equal(data.tensors(previous).ids, data.tensors(first).ids)
+    assert data.tensors(first) is data.tensors(replace(first, notes={"other": 1}))  # same tokenizer, same cache
 
 
 @pytest.fixture

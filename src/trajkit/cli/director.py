@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import typer
@@ -23,12 +21,9 @@ def _outputs(output: Path, count: int) -> list[Path]:
     return [output.with_name(f"{output.stem}_{i}{output.suffix}") for i in range(count)]
 
 
-def _rgbd(image: Path | None, depth: Path | None):
-    """The first frame (uint8 RGB) and its depth (float) for GenDoP's text + RGBD director."""
-    from ..formats.images import load_image
-    from .main import _load_depth
-
-    return (load_image(image) if image is not None else None), (_load_depth(depth) if depth is not None else None)
+def _missing_extra(exc: ImportError) -> None:
+    _fail(f"the director is an optional extra: pip install 'trajkit[director]' "
+          f"({exc.name or exc} is missing)")
 
 
 @app.command("direct")
@@ -79,10 +74,17 @@ def direct(
         trajkit direct "go down the hall" -c text_rgbd.safetensors --tokenizer tok --image rgb.png --depth d.npy
     """
     from ..director.captions import caption
-    from ..director.pipeline import DirectorPipeline, first_token_offset
-    from ..director.sampling import SamplingOptions
     from ..director.tagging import tag
+    from ..formats.images import load_depth, load_image
     from ..formats.registry import save
+
+    try:
+        import transformers  # noqa: F401  (prompts are encoded with it)
+
+        from ..director.pipeline import DirectorPipeline
+        from ..director.sampling import SamplingOptions
+    except ImportError as exc:
+        _missing_extra(exc)
 
     if to not in ("gendop-json", "trajkit-json"):
         _fail(f"--to: expected gendop-json or trajkit-json, found {to!r}")
@@ -92,13 +94,12 @@ def direct(
     started = time.time()
     try:
         options = SamplingOptions(mode="greedy" if greedy else "top-k", top_k=top_k, temperature=temperature)
+        rgb = load_image(image) if image is not None else None
+        depth_map = load_depth(depth) if depth is not None else None
         offset = None if token_offset == "auto" else int(token_offset)
         pipe = DirectorPipeline.load(checkpoint, tokenizer=tokenizer, token_offset=offset, device=device)
-        rgb, depth_map = _rgbd(image, depth)
-        if offset is None and pipe.model.config.text_encoder == "clip":
-            detected = first_token_offset(pipe, prompt, rgb, depth_map)
-            if detected != pipe.model.config.token_offset:
-                pipe.model.config = replace(pipe.model.config, token_offset=detected)
+        if offset is None:
+            pipe.detect_token_offset(prompt, rgb, depth_map)
         cameras = pipe(prompt, num=num, seed=seed, options=options, frames=frames, fps=fps, size=canvas,
                        normalised=normalised, image=rgb, depth=depth_map)
         rows = []
@@ -167,12 +168,19 @@ def train_director_command(
 
     The embedded model was trained with:
 
-        trajkit train director -o runs/embedded --synthetic 16000 --epochs 16 --batch-size 64 --threads 2
+        trajkit train director -o runs/embedded --synthetic 16000 --epochs 20 --batch-size 64 --threads 2
     """
     from pydantic import ValidationError as PydanticError
 
     from ..core.errors import describe_model_error
-    from ..director.train import TrainOptions, train_director
+
+    try:
+        import accelerate  # noqa: F401  (train_director trains with it)
+        import transformers  # noqa: F401
+
+        from ..director.train import TrainOptions, train_director
+    except ImportError as exc:
+        _missing_extra(exc)
 
     try:
         options = TrainOptions(output=output, data=data, caption_key=caption_key, preset=preset, epochs=epochs,
@@ -187,4 +195,4 @@ def train_director_command(
         _fail(str(exc))
     out.print(f"[green]trained[/] {output} — load it with: trajkit direct \"…\" -c {output}")
     if "held_out_caption_fscore" in metrics:
-        out.print(json.dumps(metrics["held_out_caption_fscore"]))
+        _print_json(metrics["held_out_caption_fscore"])

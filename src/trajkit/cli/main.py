@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from .. import __version__
@@ -58,7 +59,8 @@ def _root(
 
 # ---------------------------------------------------------------------------- helpers
 def _fail(message: str) -> None:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    """Print ``error: message`` (taken literally: ``[director]`` is not Rich markup) and exit 1."""
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(1)
 
 
@@ -862,7 +864,7 @@ def demo(
 
     job_file = write_demo_inputs(output / "inputs")
     if not director_available():
-        err.print("note: the text-to-camera step is left out; pip install 'trajkit[director]' to add it")
+        err.print("note: the text-to-camera step is left out; pip install 'trajkit[director]' to add it", markup=False)
     _run_job_file(job_file, output, None, as_json, False)
 
 

@@ -30,7 +30,26 @@ class CheckpointError(TrajkitError, ValueError):
     """A director checkpoint that cannot be used (missing, unreadable, wrong layout or shapes)."""
 
 
-def save_director(model: Director, folder: str | Path, dtype: torch.dtype | None = None) -> Path:
+def check_device(device: str | torch.device) -> torch.device:
+    """``device`` (``cpu``, ``cuda``, ``cuda:1``, ``mps``) as a :class:`torch.device`, refused with a
+    :class:`TrajkitError` when torch cannot parse it or this machine does not have it."""
+    try:
+        parsed = torch.device(device)
+    except (RuntimeError, ValueError, TypeError) as exc:
+        raise TrajkitError(f"device {str(device)!r}: expected cpu, cuda, cuda:N or mps") from exc
+    if parsed.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if (parsed.index or 0) >= count:
+            raise TrajkitError(f"device {str(device)!r}: this torch build sees {count} CUDA GPU(s)")
+    elif parsed.type == "mps":
+        if not torch.backends.mps.is_available():
+            raise TrajkitError(f"device {str(device)!r}: MPS is not available on this machine")
+    elif parsed.type != "cpu":
+        raise TrajkitError(f"device {str(device)!r}: expected cpu, cuda, cuda:N or mps")
+    return parsed
+
+
+def save_director(model: Director, folder: str | Path) -> Path:
     """Write ``folder/config.json`` and ``folder/model.safetensors`` (atomically); returns the folder."""
     from safetensors.torch import save
 
@@ -38,8 +57,7 @@ def save_director(model: Director, folder: str | Path, dtype: torch.dtype | None
 
     folder = Path(folder)
     config_json = json.dumps(model.config.to_json(), indent=2)
-    state = {k: (v.to(dtype) if dtype is not None and v.is_floating_point() else v).detach().cpu().contiguous()
-             for k, v in model.state_dict().items()}
+    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     metadata = {"format": "trajkit-director", "config": config_json}
     atomic_write_bytes(folder / WEIGHTS_NAME, save(state, metadata=metadata))
     atomic_write_text(folder / CONFIG_NAME, config_json + "\n")
@@ -194,7 +212,7 @@ def load_director(path: str | Path, *, token_offset: int | None = None, heads: i
     """A director from a trajkit checkpoint (folder or ``model.safetensors`` with its config) or a GenDoP release
     (``text_motion.safetensors`` …), in eval mode. ``token_offset``/``heads``/``encoder_heads`` override what a
     GenDoP file cannot say (defaults 0 / 8 / 16)."""
-    path = Path(path)
+    path, device = Path(path), check_device(device)
     weights, config_file = _locate(path)
     state, metadata = _read_safetensors(weights)
     state = _canonical(state)

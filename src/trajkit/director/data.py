@@ -49,12 +49,12 @@ class CaptionedCameras:
         the text stream are left out (the synthetic generator's 4-segment captions occasionally are)."""
         from .conditioning import MiniLMText
 
-        key = (config.text_tokens, config.poses, tuple(config.slots), config.token_offset, str(device))
+        if config.text_encoder != "minilm":
+            raise TrajkitError("training reads text through the frozen MiniLM encoder (text_encoder: minilm); "
+                               "fine-tuning GenDoP's CLIP models is not supported here")
+        tokenizer = config.tokenizer()
+        key = (tokenizer, config.text_tokens, str(device))
         if key not in self._cache:
-            if config.text_encoder != "minilm":
-                raise TrajkitError("training reads text through the frozen MiniLM encoder (text_encoder: minilm); "
-                                   "fine-tuning GenDoP's CLIP models is not supported here")
-            tokenizer = config.tokenizer()
             encoder = MiniLMText(config.text_tokens, device)
             keep = [i for i, text in enumerate(self.captions) if encoder.token_count(text) <= config.text_tokens]
             if not keep:

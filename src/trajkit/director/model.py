@@ -66,6 +66,9 @@ class DirectorConfig:
     notes: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        for name in ("hidden", "heads", "layers", "ffn", "text_tokens"):
+            if getattr(self, name) < 1:
+                raise ValidationError(name, "≥ 1", str(getattr(self, name)), where="DirectorConfig")
         if self.hidden % self.heads:
             raise ValidationError("hidden", f"a multiple of heads ({self.heads})", str(self.hidden),
                                   where="DirectorConfig")

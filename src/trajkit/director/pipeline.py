@@ -1,6 +1,6 @@
 """Text → camera paths with a director: encode prompts, sample tokens, decode to :class:`CameraPath`.
 
->>> from trajkit.director import DirectorPipeline
+>>> from trajkit.director.pipeline import DirectorPipeline
 >>> pipe = DirectorPipeline.load()                      # the embedded model shipped with trajkit
 >>> cameras = pipe(["slowly push in on the subject"], num=2, seed=0)
 
@@ -12,7 +12,7 @@ frame, translations at the decoded scale (``10^(bin/64 − 2)``; GenDoP's files 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -25,7 +25,7 @@ from ..core.errors import TrajkitError
 from .checkpoint import load_director
 from .conditioning import MiniLMText, depth_pixels, encode_clip_text, load_clip_tokenizer, rgb_pixels
 from .model import Director
-from .sampling import SamplingOptions, coordinate_ids, sample_tokens
+from .sampling import SamplingOptions, coordinate_ids, sample_tokens, start_sequence
 
 EMBEDDED = "embedded"
 DEFAULT_SAMPLING = SamplingOptions()
@@ -47,12 +47,12 @@ class DirectorPipeline:
 
     @classmethod
     def load(cls, checkpoint: str | Path | None = None, *, tokenizer: str | Path | None = None,
-             token_offset: int | None = None, device: str = "cpu", dtype: torch.dtype | None = None
-             ) -> DirectorPipeline:
+             token_offset: int | None = None, device: str = "cpu") -> DirectorPipeline:
         """Load a director (default: the embedded one). GenDoP checkpoints need ``tokenizer``, the folder of
-        SD-2.1-base's CLIP tokenizer; ``text_rgbd`` also needs an image and a depth map per call."""
+        SD-2.1-base's CLIP tokenizer; ``text_rgbd`` also needs an image and a depth map per call. Without
+        ``token_offset`` a GenDoP checkpoint assumes 0; :meth:`detect_token_offset` checks it against the model."""
         path = embedded_checkpoint() if checkpoint is None else Path(checkpoint)
-        model = load_director(path, token_offset=token_offset, device=device, dtype=dtype)
+        model = load_director(path, token_offset=token_offset, device=device)
         text_tokenizer = None
         if model.config.text_encoder == "clip":
             if tokenizer is None:
@@ -62,6 +62,17 @@ class DirectorPipeline:
                                    "then --tokenizer sd21/tokenizer)")
             text_tokenizer = load_clip_tokenizer(tokenizer, model.text_encoder.config.vocab_size)
         return cls(model=model, text_tokenizer=text_tokenizer, source=str(path))
+
+    def detect_token_offset(self, prompt: str, image: np.ndarray | None = None, depth: np.ndarray | None = None
+                            ) -> int:
+        """GenDoP checkpoints (CLIP text) do not say their token scheme: switch to the one the model speaks for
+        ``prompt`` (:func:`first_token_offset`) and return it. trajkit's own directors keep their config's."""
+        config = self.model.config
+        if config.text_encoder == "clip":
+            detected = first_token_offset(self, prompt, image, depth)
+            if detected != config.token_offset:
+                self.model.config = replace(config, token_offset=detected)
+        return self.model.config.token_offset
 
     @property
     def device(self) -> torch.device:
@@ -102,8 +113,8 @@ class DirectorPipeline:
         return {"text": text, "image": rgb.expand(B, -1, -1), "depth": dep.expand(B, -1, -1)}
 
     def tokens(self, prompts: Sequence[str], num: int = 1, seed: int | None = 0,
-               options: SamplingOptions = DEFAULT_SAMPLING, use_cache: bool = True,
-               image: np.ndarray | None = None, depth: np.ndarray | None = None) -> torch.Tensor:
+               options: SamplingOptions = DEFAULT_SAMPLING, image: np.ndarray | None = None,
+               depth: np.ndarray | None = None) -> torch.Tensor:
         """Token ids ``(len(prompts) · num, poses · slots)``, ``num`` per prompt (prompt-major order)."""
         if num < 1:
             raise TrajkitError(f"num must be ≥ 1 (got {num})")
@@ -117,8 +128,7 @@ class DirectorPipeline:
             generator = torch.Generator(device=self.device).manual_seed(int(seed))
         with torch.no_grad():
             prefix = self.model.condition(features)
-            count = self.model.config.poses * len(self.model.config.slots)
-            return sample_tokens(self.model, prefix, count, options, generator, use_cache=use_cache)
+            return sample_tokens(self.model, prefix, self.model.config.tokenizer().length, options, generator)
 
     def __call__(self, prompts: str | Sequence[str], num: int = 1, seed: int | None = 0,
                  options: SamplingOptions = DEFAULT_SAMPLING, frames: int = 120, fps: float = 30.0,
@@ -149,8 +159,7 @@ def first_token_offset(pipe: DirectorPipeline, prompt: str = "The camera moves f
     bin 256 — id 256 without offset, 259 with. Returns the offset whose id scores higher at the first step."""
     with torch.no_grad():
         prefix = pipe.model.condition(pipe.encode([prompt], image, depth))
-        sequence = torch.cat([prefix, pipe.model.embed_tokens(pipe.model.bos(1, pipe.device)).to(prefix.dtype)], 1)
-        logits, _ = pipe.model.mesh_decoder(sequence)
+        logits, _ = pipe.model.mesh_decoder(start_sequence(pipe.model, prefix))
     high = coordinate_ids(0)[1]
     return 0 if logits[0, -1, high] >= logits[0, -1, high + 3] else 3
 

@@ -47,17 +47,22 @@ def coordinate_ids(token_offset: int) -> tuple[int, int]:
     return low, BINS + token_offset
 
 
-def _choose(logits: torch.Tensor, allowed: torch.Tensor, options: SamplingOptions,
+def _choose(logits: torch.Tensor, blocked: torch.Tensor, k: int, options: SamplingOptions,
             generator: torch.Generator | None) -> torch.Tensor:
-    logits = logits.float().masked_fill(~allowed, float("-inf"))
+    logits = logits.float().masked_fill(blocked, float("-inf"))
     if options.mode == "greedy":
         return logits.argmax(dim=-1)
     logits = logits / options.temperature
-    k = min(options.top_k, int(allowed.sum()))
     kth = logits.topk(k, dim=-1).values[:, -1:]
     logits = logits.masked_fill(logits < kth, float("-inf"))
     probs = torch.softmax(logits, dim=-1)
     return torch.multinomial(probs, 1, generator=generator).squeeze(-1)
+
+
+def start_sequence(model: Director, prefix: torch.Tensor) -> torch.Tensor:
+    """``[prefix, BOS]`` embedded ``(B, C + 1, D)``: what the first coordinate token is predicted from."""
+    bos = model.embed_tokens(model.bos(prefix.shape[0], prefix.device)).to(prefix.dtype)
+    return torch.cat([prefix, bos], dim=1)
 
 
 @torch.no_grad()
@@ -74,9 +79,10 @@ def sample_tokens(model: Director, prefix: torch.Tensor, count: int, options: Sa
     decoder = model.mesh_decoder
     B, device = prefix.shape[0], prefix.device
     low, high = coordinate_ids(model.config.token_offset)
-    allowed = torch.zeros(model.config.vocab_size, dtype=torch.bool, device=device)
-    allowed[low:high + 1] = True
-    sequence = torch.cat([prefix, model.embed_tokens(model.bos(B, device)).to(prefix.dtype)], dim=1)
+    blocked = torch.ones(model.config.vocab_size, dtype=torch.bool, device=device)
+    blocked[low:high + 1] = False
+    k = min(options.top_k, high - low + 1)
+    sequence = start_sequence(model, prefix)
     out = torch.empty(B, count, dtype=torch.long, device=device)
     past: KVCache | None = None
     step_input = sequence
@@ -85,7 +91,7 @@ def sample_tokens(model: Director, prefix: torch.Tensor, count: int, options: Sa
             logits, past = decoder(step_input, past)
         else:
             logits, _ = decoder(sequence)
-        token = _choose(logits[:, -1], allowed, options, generator)
+        token = _choose(logits[:, -1], blocked, k, options, generator)
         out[:, i] = token
         embedded = model.embed_tokens(token[:, None]).to(prefix.dtype)
         step_input = embedded

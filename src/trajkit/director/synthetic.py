@@ -220,9 +220,7 @@ def synthetic_shot(rng: np.random.Generator, max_tries: int = 50) -> SyntheticSh
         # monocular scale is arbitrary: the farthest camera is 1 unit from the first
         camera = move.path(fps=FPS, frames=FRAMES, size=(512, 288)).normalise_scale()[0]
         segments = tag(camera)
-        tagged = [(s.translation, s.rotation) for s in segments]
-        merged = [p for i, p in enumerate(tagged) if i == 0 or p != tagged[i - 1]]
-        if merged == pairs:
+        if [(s.translation, s.rotation) for s in segments] == pairs:  # tag() merges equal neighbours itself
             return SyntheticShot(camera=camera.replace(meta={"speed": speed}),
                                  caption=write_caption(pairs, speed, rng), segments=segments)
     raise RuntimeError("could not build a shot the tagger agrees with")  # pragma: no cover - never seen

@@ -26,12 +26,15 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..core.errors import TrajkitError
+from ..formats._io import atomic_write_text, read_json
 from .checkpoint import save_director
 from .data import CaptionedCameras, datadop_folder, synthetic_set
 from .model import Director, DirectorConfig, sequence_loss
 
 #: Spare learned positions beyond prefix + BOS + coordinates + EOS.
 POSITIONS_MARGIN = 8
+#: Options that may change when a run is resumed; every other option must match the stored run.
+RESUMABLE = frozenset({"output", "resume", "epochs", "threads", "mixed_precision"})
 PRESETS: dict[str, dict] = {
     # GenDoP's ArAE text model shape (its text encoder is CLIP; trajkit's new models read MiniLM features)
     "gendop": dict(hidden=1024, heads=8, layers=12, ffn=4096, poses=30, slots=list(range(10)), text_tokens=77,
@@ -54,13 +57,13 @@ class TrainOptions(BaseModel):
     data: str = "synthetic"
     caption_key: str = "Movement"
     preset: Literal["small", "gendop"] = "small"
-    hidden: int | None = None
-    heads: int | None = None
-    layers: int | None = None
-    ffn: int | None = None
-    poses: int | None = None
+    hidden: int | None = Field(None, ge=1)
+    heads: int | None = Field(None, ge=1)
+    layers: int | None = Field(None, ge=1)
+    ffn: int | None = Field(None, ge=1)
+    poses: int | None = Field(None, ge=1)
     slots: list[int] | None = None
-    text_tokens: int | None = None
+    text_tokens: int | None = Field(None, ge=1)
     synthetic: int = Field(20000, ge=1)
     held_out: int = Field(300, ge=0)
     epochs: int = Field(10, ge=1)
@@ -75,7 +78,7 @@ class TrainOptions(BaseModel):
     seed: int = 0
     resume: bool = False
     mixed_precision: Literal["auto", "no", "bf16", "fp16"] = "auto"
-    threads: int | None = None
+    threads: int | None = Field(None, ge=1)
 
     def resolved(self, key: str) -> Any:
         value = getattr(self, key)
@@ -122,6 +125,8 @@ def train_director(options: TrainOptions, log: Callable[[str], None] = print, pr
         torch.set_num_threads(options.threads)
     output = options.output
     trainer_file = output / "trainer.json"
+    if output.exists() and not output.is_dir():
+        raise TrajkitError(f"--output {output} is a file; a training run needs a folder")
     if output.exists() and any(output.iterdir()) and not options.resume:
         raise TrajkitError(f"{output} already holds a training run; pass --resume to continue it or choose "
                            "another --output")
@@ -129,12 +134,15 @@ def train_director(options: TrainOptions, log: Callable[[str], None] = print, pr
     if options.resume:
         if not trainer_file.is_file():
             raise TrajkitError(f"{output}: nothing to resume (no trainer.json)")
-        saved = json.loads(trainer_file.read_text())
-        stored_options = saved.get("options", {})
-        for key in ("preset", "hidden", "heads", "layers", "ffn", "poses", "slots", "text_tokens", "data"):
-            if stored_options.get(key) != getattr(options, key):
-                raise TrajkitError(f"--resume: {key} was {stored_options.get(key)!r} in {output}, now "
-                                   f"{getattr(options, key)!r}; resume with the same model and data options")
+        saved = read_json(trainer_file, "trainer.json")
+        if not isinstance(saved, dict) or not isinstance(saved.get("progress"), dict):
+            raise TrajkitError(f"{trainer_file}: not a trajkit trainer state (no progress)")
+        stored, current = saved.get("options", {}), options.model_dump(mode="json")
+        changed = [f"{key} was {stored.get(key)!r}, now {current.get(key)!r}"
+                   for key in sorted((set(stored) | set(current)) - RESUMABLE) if stored.get(key) != current.get(key)]
+        if changed:
+            raise TrajkitError(f"--resume: {'; '.join(changed)} in {output}; resume with the same options (only "
+                               "--epochs, --threads and --mixed-precision may change)")
         progress_state = saved["progress"]
     mixed = options.mixed_precision
     if mixed == "auto":
@@ -197,8 +205,8 @@ def train_director(options: TrainOptions, log: Callable[[str], None] = print, pr
             save_director(unwrapped, output / "best")
         save_director(unwrapped, output)
         accelerator.save_state(str(output / "state"))
-        trainer_file.write_text(json.dumps({"options": json.loads(options.model_dump_json()),
-                                            "progress": progress_state}, indent=2))
+        atomic_write_text(trainer_file, json.dumps({"options": options.model_dump(mode="json"),
+                                                    "progress": progress_state}, indent=2))
     metrics = {"losses": progress_state["losses"], "seconds": time.time() - started}
     if held is not None and len(held):
         from .pipeline import DirectorPipeline, tagged_fscore
@@ -207,7 +215,7 @@ def train_director(options: TrainOptions, log: Callable[[str], None] = print, pr
         metrics["held_out_caption_fscore"] = tagged_fscore(pipe, held.captions, held.cameras)
         log(f"held-out caption F-score {metrics['held_out_caption_fscore']['fscore']:.3f} "
             f"({len(held)} shots, greedy)")
-    (output / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    atomic_write_text(output / "metrics.json", json.dumps(metrics, indent=2))
     return metrics
 
 
