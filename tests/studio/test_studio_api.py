@@ -133,8 +133,22 @@ def test_bad_requests_get_clear_4xx(tmp_path):
         client.get(f"/api/projects/{pid.upper()}"),
     ]
     assert [r.status_code for r in cases] == [404, 404, 404, 404]
+    # one path segment each, so the route matches and the handler's id check is what refuses them
+    ids = [
+        client.get("/api/projects/%2E%2E"),
+        client.get("/api/projects/%2E%2E/image"),
+        client.get("/api/projects/..%5C..%5Cetc%5Cpasswd"),
+        client.get(f"/api/projects/{pid.upper()}"),
+        client.post("/api/projects/%2E%2E/depth", files={"depth": ("d.npy", b"x", "x")}),
+        client.get(f"/api/projects/{pid}/renders/%2E%2E"),
+    ]
+    assert [r.status_code for r in ids] == [404] * len(ids)
+    assert all("32 lowercase hex digits" in r.json()["detail"] for r in ids), [r.json() for r in ids]
     big = client.post("/api/projects", files={"image": ("big.png", b"\0" * (4 * 2**20), "image/png")})
     assert big.status_code == 413 and "MiB" in big.json()["detail"]
+    # under the request limit (upload + 1 MiB of form) but over the upload limit: the streaming read refuses it
+    over = client.post("/api/projects", files={"image": ("over.png", b"\0" * (2**20 + 2**19), "image/png")})
+    assert over.status_code == 413 and over.json()["detail"] == "the upload is larger than 1 MiB"
     bomb = client.post("/api/projects", files={"image": ("bomb.png", bomb_png(), "image/png")})
     assert bomb.status_code == 413 and "too large" in bomb.json()["detail"]
     text = client.post("/api/projects", files={"image": ("note.png", b"hello, not an image", "image/png")})
@@ -225,7 +239,8 @@ def test_openapi_schema_is_valid_and_fuzzing_the_running_server_finds_no_server_
         def run(case):
             if case.path_parameters and "pid" in case.path_parameters and operation.method.upper() != "DELETE":
                 case.path_parameters["pid"] = pid  # reach the handlers, not just the 404
-            response = case.call(base_url=live_studio.url)
+            # generous timeout: this test looks for 5xx, not latency (a director camera on a busy CI core is slow)
+            response = case.call(base_url=live_studio.url, timeout=120)
             if response.status_code >= 500:
                 failures.append((operation.method, operation.path, case.body, response.text[:200]))
 
@@ -286,3 +301,160 @@ def test_every_export_imports_back(client):
     assert r.status_code == 413
     r = client.post(f"/api/projects/{fresh}/import", files={"file": ("z.zip", b"PK not a zip", "x")})
     assert r.status_code == 422
+
+
+def test_a_blank_token_never_disables_the_token(monkeypatch, tmp_path):
+    import uvicorn
+    from typer.testing import CliRunner
+
+    from trajkit.cli.main import app
+    from trajkit.core.errors import TrajkitError
+
+    for blank in ("", "  "):
+        with pytest.raises(TrajkitError, match="blank"):
+            create_app(tmp_path / "ws", token=blank)
+    calls = []
+    monkeypatch.setattr(uvicorn, "run", lambda application, **kw: calls.append(application))
+    result = CliRunner().invoke(app, ["studio", "--host", "0.0.0.0", "--token", "", "-w", str(tmp_path / "ws")])
+    assert result.exit_code == 0, result.output
+    token = result.output.split("?token=")[1].split()[0]
+    assert len(token) >= 24  # a blank token counts as none: off localhost a random one is made
+    remote = TestClient(calls[-1], base_url="http://10.0.0.5:7860")
+    assert remote.get("/api/health").status_code == 401
+    assert remote.get("/api/health", headers={"X-Trajkit-Token": ""}).status_code == 401
+    assert remote.get("/api/health", cookies={"trajkit_studio": ""}).status_code == 401
+    result = CliRunner().invoke(app, ["studio", "-w", str(tmp_path / "ws")], env={"TRAJKIT_STUDIO_TOKEN": ""})
+    assert result.exit_code == 0 and "?token=" not in result.output  # on localhost: no token, as when none given
+
+
+def test_imports_read_only_self_contained_track_formats(client, monkeypatch, tmp_path):
+    import trajkit.formats.registry as registry
+    from trajkit.author.grammar import parse_moves
+
+    pid = new_project(client)
+    # ATI's examples YAML names image files: read, it would make the server look up paths a client chose
+    yaml = b"- image: /etc/passwd\n  track: /etc/hostname\n"
+    named = client.post(f"/api/projects/{pid}/import", files={"file": ("x.txt", yaml, "x")},
+                        data={"format": "ati-examples"})
+    assert named.status_code == 422 and named.json()["detail"].startswith("field 'format'")
+    assert "/etc" not in named.text
+    # a file sniffed as something other than tracks is refused before it is read
+    camera = tmp_path / "cam.txt"
+    registry.save(parse_moves("pan left 15deg over 3s").path(fps=16, size=(W, H), hfov=60), camera,
+                  format="re10k-txt")
+    loads = []
+    real_load = registry.load
+    monkeypatch.setattr(registry, "load", lambda *a, **k: loads.append(a) or real_load(*a, **k))
+    sniffed = client.post(f"/api/projects/{pid}/import", files={"file": ("cam.txt", camera.read_bytes(), "x")})
+    assert sniffed.status_code == 415 and "re10k-txt" in sniffed.json()["detail"] and not loads
+    # errors name the upload, not the server's temporary file
+    evil = client.post(f"/api/projects/{pid}/import", files={"file": ("x.pth", b"\x80\x04cos\nsystem\n.", "x")})
+    assert evil.status_code == 422 and tempfile.gettempdir() not in evil.json()["detail"]
+    assert "x.pth" in evil.json()["detail"]
+
+
+def test_an_import_is_validated_as_a_whole_document(client, tmp_path):
+    from trajkit.core.tracks import Tracks
+    from trajkit.formats.registry import save
+
+    pid = new_project(client)
+    circles = [{"id": f"c{k}", "kind": "circle", "center": [9, 9], "radius_start": 1, "radius_end": 2, "count": 64}
+               for k in range(31)]
+    saved = client.put(f"/api/projects/{pid}", json={"document": {"frames": 2000, "tracks": circles}})
+    assert saved.status_code == 200  # 1984 columns × 2000 frames: just under the limit
+    path = tmp_path / "t.json"
+    save(Tracks(xy=np.full((10, 20, 2), 5.0), visible=np.ones((10, 20), bool), size=(W, H), fps=16.0), path,
+         format="trajkit-json")
+    r = client.post(f"/api/projects/{pid}/import", files={"file": ("t.json", path.read_bytes(), "x")})
+    assert r.status_code == 422 and "positions" in r.json()["detail"]  # 20 more would not fit: refused here
+
+
+def depth_png(depth: np.ndarray) -> bytes:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(depth.astype(np.uint16)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def npy_bytes(arr: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    np.save(buf, arr, allow_pickle=False)
+    return buf.getvalue()
+
+
+def test_depth_uploads(client, monkeypatch):
+    from PIL import EpsImagePlugin, Image
+
+    pid = new_project(client)
+    url = f"/api/projects/{pid}/depth"
+    camera = {**DOC, "camera": {"moves": "dolly in 1m over 3s"}}
+    flat = client.post(f"/api/projects/{pid}/sample", json={"document": camera}).json()["tracks"]
+    near = np.full((H // 4, W // 4), 1500)
+    near[:, : W // 8] = 800  # the left half is nearer: it moves more as the camera dollies in
+    png = client.post(url, files={"depth": ("d.png", depth_png(near), "image/png")})
+    assert png.status_code == 200, png.text
+    assert png.json() == {"shape": [H // 4, W // 4], "min": 800.0, "max": 1500.0}
+    assert client.get(f"/api/projects/{pid}").json()["depth"] is True
+    bridged = client.post(f"/api/projects/{pid}/sample", json={"document": camera}).json()["tracks"]
+    cams = [t for t in bridged if t["source"] == "camera"]
+    assert len(cams) == 64 and [t["xy"] for t in cams] != [t["xy"] for t in flat if t["source"] == "camera"]
+    npy = client.post(url, files={"depth": ("d.npy", npy_bytes(np.full((90, 160), 2.5, np.float32)), "x")})
+    assert npy.status_code == 200 and npy.json()["shape"] == [90, 160]
+
+    negative = np.full((90, 160), 2.0)
+    negative[3, 4] = -1.0  # one bad value: the camera bridge would refuse every sample later
+    bad = client.post(url, files={"depth": ("d.npy", npy_bytes(negative), "x")})
+    assert bad.status_code == 422 and "positive" in bad.json()["detail"] and "1 of" in bad.json()["detail"]
+    nan = client.post(url, files={"depth": ("d.npy", npy_bytes(np.full((9, 16), np.nan)), "x")})
+    assert nan.status_code == 422
+    gs = []
+    monkeypatch.setattr(EpsImagePlugin, "Ghostscript", lambda *a, **k: gs.append(a) or Image.new("L", (8, 8)))
+    eps = io.BytesIO()
+    Image.new("L", (16, 9), 128).save(eps, format="EPS")
+    for field, endpoint in (("depth", url), ("image", "/api/projects")):
+        refused = client.post(endpoint, files={field: ("d.png", eps.getvalue(), "image/png")})
+        assert refused.status_code == 415, refused.text
+    assert not gs  # never handed to Ghostscript
+    text = client.post(url, files={"depth": ("d.png", b"not an image", "image/png")})
+    assert text.status_code == 415 and "PNG" in text.json()["detail"]
+    huge = client.post(url, files={"depth": ("d.png", bomb_png(5000, 4000), "image/png")})
+    assert huge.status_code == 413 and "too large" in huge.json()["detail"]  # checked before decoding
+    sampled = client.post(f"/api/projects/{pid}/sample", json={"document": camera})
+    assert sampled.status_code == 200  # the last accepted map is still in place
+
+
+def test_plots_are_pngs(client):
+    from PIL import Image
+
+    pid = new_project(client)
+    doc = {**DOC, "camera": {"moves": "pan left 15deg over 3s"},
+           "entities": {"templates": [{"shape": "straight", "prompt": "a fox", "params": {"length": 4}}]}}
+    aspects = {"camera-plot": 3, "entities-plot": 1}  # three views side by side; one top view
+    for kind, aspect in aspects.items():
+        r = client.post(f"/api/projects/{pid}/{kind}", json={"document": doc})
+        assert r.status_code == 200 and r.headers["content-type"] == "image/png"
+        assert r.content.startswith(b"\x89PNG\r\n\x1a\n")
+        w, h = Image.open(io.BytesIO(r.content)).size
+        assert h >= 300 and w == pytest.approx(aspect * h, abs=2), (kind, w, h)
+        empty = client.post(f"/api/projects/{pid}/{kind}", json={"document": DOC})
+        assert empty.status_code == 409
+
+
+def test_a_render_that_fails_in_any_way_says_so(client, monkeypatch):
+    import time
+
+    import trajkit.jobs
+
+    def broken(*args, **kwargs):
+        raise KeyError("lost")
+
+    monkeypatch.setattr(trajkit.jobs, "run_jobs", broken)
+    pid = new_project(client)
+    client.put(f"/api/projects/{pid}", json={"document": DOC})
+    job = client.post(f"/api/projects/{pid}/renders").json()
+    deadline = time.time() + 20
+    while job["status"] in ("queued", "running") and time.time() < deadline:
+        time.sleep(0.05)
+        job = client.get(f"/api/projects/{pid}/renders/{job['id']}").json()
+    assert job["status"] == "failed" and job["error"] == "KeyError: 'lost'"

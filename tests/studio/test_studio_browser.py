@@ -182,3 +182,25 @@ def test_camera_and_entity_tabs_bridge_into_tracks(page, live_studio, artifacts)
     page.wait_for_function("() => !window.studio.state.doc.entities")
     assert page.evaluate("() => window.studio.state.doc.camera.moves") == "pan left 15deg over 3s"
     assert not page.errors, page.errors  # type: ignore[attr-defined]
+
+
+def test_importing_keeps_unsaved_edits(page, studio_image, tmp_path):
+    from PIL import Image
+
+    from trajkit.core.tracks import Tracks
+    from trajkit.formats.registry import save
+
+    page.wait_for_function("() => window.studio.state.project")
+    page.evaluate("() => window.studio.app.addTrack({kind: 'static', point: [50, 60]})")  # an edit, not saved
+    before = doc(page)
+    assert page.evaluate("() => window.studio.state.dirty")
+    path = tmp_path / "imported.json"
+    save(Tracks(xy=np.full((10, 2, 2), 300.0), visible=np.ones((10, 2), bool), size=Image.open(studio_image).size,
+                fps=16.0), path, format="trajkit-json")
+    page.set_input_files("#import", str(path))
+    page.wait_for_function(f"() => window.studio.state.doc.tracks.length === {len(before['tracks']) + 2}")
+    after = doc(page)
+    assert after["tracks"][: len(before["tracks"])] == before["tracks"]  # the unsaved track is still there
+    assert after["camera"] == before["camera"] and after["entities"] == before["entities"]
+    assert [t["kind"] for t in after["tracks"][-2:]] == ["sampled", "sampled"]
+    assert not page.errors, page.errors  # type: ignore[attr-defined]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import typer
 
+from ..core.errors import TrajkitError
 from .main import _fail, app, err
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
@@ -54,10 +55,15 @@ def studio(
     except ImportError as exc:
         _fail(f"the studio needs its web server: pip install 'trajkit[studio]' ({exc.name} is missing)")
     loopback = _is_loopback(host)
+    if token is not None and not token.strip():
+        token = None  # a blank token (--token "", an empty TRAJKIT_STUDIO_TOKEN) is no token, never an open door
     if not loopback and token is None:
         token = secrets.token_urlsafe(24)
     allowed = [f"{h}:{port}" for h in ("127.0.0.1", "localhost", "[::1]")] + list(LOCAL_HOSTS) if loopback else None
-    application = create_app(workspace, token=token, allowed_hosts=allowed)
+    try:
+        application = create_app(workspace, token=token, allowed_hosts=allowed)
+    except TrajkitError as exc:
+        _fail(str(exc))
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     url = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
     if not loopback:

@@ -18,7 +18,7 @@ import hmac
 from collections.abc import AsyncIterator
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import numpy as np
 from fastapi import FastAPI, File, Form, Request, UploadFile
@@ -30,8 +30,8 @@ from pydantic import BaseModel, Field
 from .. import __version__
 from ..core.errors import TrajkitError
 from .document import Document, document_camera, document_entities, document_tracks
-from .exports import EXPORTS, export, import_tracks
-from .renders import RenderQueue
+from .exports import EXPORTS, ExportFormat, ImportFormat, export, import_tracks
+from .renders import RenderFile, RenderQueue
 from .workspace import MAX_UPLOAD_BYTES, StudioError, Workspace, check_id, decode_depth, summary
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
@@ -54,10 +54,6 @@ class DocumentBody(BaseModel):
     document: Document
 
 
-ExportFormat = Literal["trajkit-json", "ati-pth", "ati-examples", "comfyui-json", "wanmove", "job"]
-RenderFile = Literal["video.mp4", "overlay.mp4", "input.jpg"]
-
-
 def static_dir() -> Path:
     return Path(str(resources.files("trajkit") / "studio" / "static"))
 
@@ -75,7 +71,12 @@ async def _read_limited(upload: UploadFile, limit: int) -> bytes:
 
 def create_app(workspace: str | Path, *, token: str | None = None, allowed_hosts: list[str] | None = None,
                max_upload: int = MAX_UPLOAD_BYTES) -> FastAPI:
-    """The studio app over ``workspace`` (see the module docstring for ``token`` and ``allowed_hosts``)."""
+    """The studio app over ``workspace`` (see the module docstring for ``token`` and ``allowed_hosts``).
+
+    ``token=None`` means no token; a blank token is refused (:class:`TrajkitError`): it would let anyone in.
+    """
+    if token is not None and not token.strip():
+        raise TrajkitError("the studio's access token is blank; give a real token (or none on localhost)")
     ws = Workspace(workspace)
     queue = RenderQueue()
 
@@ -87,8 +88,6 @@ def create_app(workspace: str | Path, *, token: str | None = None, allowed_hosts
     app = FastAPI(title="trajkit studio", version=__version__, lifespan=lifespan,
                   description="Author point tracks, camera moves and entity paths on an image; preview and export "
                               "them. All coordinates are original-image pixels.")
-    app.state.workspace = ws
-    app.state.renders = queue
 
     @app.middleware("http")
     async def guard(request: Request, call_next: Any) -> Response:
@@ -199,7 +198,7 @@ def create_app(workspace: str | Path, *, token: str | None = None, allowed_hosts
         """Every track of a (possibly unsaved) document, sampled per frame, with the control that owns it."""
         project = ws.load(pid)
         doc = body.document
-        tracks, owners = document_tracks(doc, project.size, depth=project.depth())
+        tracks, owners = document_tracks(doc, project.size, depth=project.camera_depth(doc))
         if tracks is None:
             return {"frames": doc.frames, "fps": doc.fps, "size": list(project.size), "tracks": []}
         xy = np.round(tracks.xy.astype(np.float64), 2)
@@ -240,9 +239,9 @@ def create_app(workspace: str | Path, *, token: str | None = None, allowed_hosts
 
     @app.post("/api/projects/{pid}/import", tags=["files"])
     async def import_file(pid: str, file: Annotated[UploadFile, File()],
-                          format: Annotated[str | None, Form()] = None) -> dict[str, Any]:
-        """Read a track file (ATI .pth, ComfyUI/native JSON, Wan-Move .npy, Tora .txt) and return the document
-        with its tracks appended (not saved: the page saves it)."""
+                          format: Annotated[ImportFormat | None, Form()] = None) -> dict[str, Any]:
+        """Read a track file (ATI .pth, ComfyUI/native JSON, Wan-Move .npy, Tora .txt, or a zip export) and return
+        the **saved** document with its tracks appended (not saved: the page saves its edits first, then this)."""
         project = ws.load(pid)
         data = await _read_limited(file, max_upload)
         return {"document": import_tracks(project, data, file.filename or "", format).model_dump(mode="json")}

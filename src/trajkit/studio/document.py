@@ -19,14 +19,20 @@ and ``entities`` (1–3 templates) are bridged into tracks too when ``include`` 
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from functools import lru_cache
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..author.entities import TemplateShape
 from ..core.errors import TrajkitError
+from ..core.retime import fit_timeline
 from ..core.tracks import Tracks
+
+if TYPE_CHECKING:
+    from ..core.camera import CameraPath
+    from ..core.entities import EntityPaths
 
 MAX_TRACKS = 256
 MAX_POINTS = 2048
@@ -170,11 +176,11 @@ def parse_document(data: Any) -> Document:
         raise TrajkitError(f"document: {describe_model_error(exc)}") from exc
 
 
-def _speed(speed: Any) -> Any:
+def _speed(speed: str | list[float]) -> str | np.ndarray:
     return speed if isinstance(speed, str) else np.asarray(speed, dtype=np.float64)
 
 
-def track_columns(track: Any, frames: int, fps: float, size: tuple[int, int]) -> Tracks:
+def track_columns(track: Track, frames: int, fps: float, size: tuple[int, int]) -> Tracks:
     """One document track as :class:`Tracks` (1 column, or ``count`` for a circle) with its pan and edits."""
     from ..author import tracks as author
 
@@ -192,9 +198,7 @@ def track_columns(track: Any, frames: int, fps: float, size: tuple[int, int]) ->
         vis = np.ones(len(xy), bool) if track.visible is None else np.asarray(track.visible, bool)
         if len(vis) != len(xy):
             raise TrajkitError(f"track {track.id}: {len(xy)} positions but {len(vis)} visibility flags")
-        out = Tracks(xy=xy[:, None], visible=vis[:, None], size=size, fps=fps)
-        if out.num_frames != frames:
-            out = out.resample(frames, method="linear").replace(fps=fps)
+        out = fit_timeline(Tracks(xy=xy[:, None], visible=vis[:, None], size=size, fps=fps), frames, fps)
     for edit in track.edits:
         for column in range(out.num_tracks):
             out = author.edit_with_falloff(out, column, edit.frame, (edit.dx, edit.dy), sigma=edit.sigma)
@@ -203,18 +207,18 @@ def track_columns(track: Any, frames: int, fps: float, size: tuple[int, int]) ->
     return out
 
 
-def column_count(doc: Document, bridged: bool = True) -> int:
+def column_count(doc: Document) -> int:
     """How many track columns the document expands to (a circle gives ``count``, the camera a grid)."""
     columns = sum(t.count if isinstance(t, CircleTrack) else 1 for t in doc.tracks)
-    if bridged and doc.camera is not None and doc.camera.include:
+    if doc.camera is not None and doc.camera.include:
         columns += doc.camera.grid ** 2
-    if bridged and doc.entities is not None and doc.entities.include:
+    if doc.entities is not None and doc.entities.include:
         columns += len(doc.entities.templates) * (1 + doc.entities.footprint)
     return columns
 
 
-def document_tracks(doc: Document, size: tuple[int, int], *, depth: np.ndarray | None = None,
-                    bridged: bool = True) -> tuple[Tracks | None, list[dict[str, Any]]]:
+def document_tracks(doc: Document, size: tuple[int, int], *,
+                    depth: np.ndarray | None = None) -> tuple[Tracks | None, list[dict[str, Any]]]:
     """All the document's tracks on the ``size`` canvas, and who owns each column
     (``{"source": "track", "id": …}``, ``{"source": "camera"}`` or ``{"source": "entities"}``)."""
     parts: list[Tracks] = []
@@ -223,21 +227,20 @@ def document_tracks(doc: Document, size: tuple[int, int], *, depth: np.ndarray |
         cols = track_columns(track, doc.frames, doc.fps, size)
         parts.append(cols)
         owners += [{"source": "track", "id": track.id}] * cols.num_tracks
-    if bridged and doc.camera is not None and doc.camera.include:
+    if doc.camera is not None and doc.camera.include:
         cams = camera_tracks(doc, size, depth)
         parts.append(cams)
         owners += [{"source": "camera"}] * cams.num_tracks
-    if bridged and doc.entities is not None and doc.entities.include:
+    if doc.entities is not None and doc.entities.include:
         ents = entity_tracks(doc, size)
         parts.append(ents)
         owners += [{"source": "entities"}] * ents.num_tracks
     return (Tracks.concatenate(parts) if parts else None), owners
 
 
-def document_camera(doc: Document, size: tuple[int, int]) -> Any:
+def document_camera(doc: Document, size: tuple[int, int]) -> CameraPath | None:
     """The document's camera path on the ``size`` canvas (``frames`` at ``fps``), or ``None``."""
     from ..core.camera import intrinsics_from_fov
-    from ..core.retime import fit_timeline
 
     cs = doc.camera
     if cs is None:
@@ -247,24 +250,29 @@ def document_camera(doc: Document, size: tuple[int, int]) -> Any:
 
         camera = parse_moves(cs.moves).path(fps=doc.fps, size=size, hfov=cs.hfov)
     else:
-        from ..director.pipeline import load_pipeline
-        from ..director.sampling import SamplingOptions
-
-        camera = load_pipeline(None)(cs.text, num=1, seed=cs.seed, size=size,
-                                     options=SamplingOptions(mode="top-k"))[0]
-        camera = camera.replace(K=intrinsics_from_fov(size, cs.hfov))
+        camera = _directed_camera(cs.text, cs.seed, size).replace(K=intrinsics_from_fov(size, cs.hfov))
     return fit_timeline(camera, doc.frames, doc.fps)
+
+
+@lru_cache(maxsize=16)
+def _directed_camera(text: str, seed: int, size: tuple[int, int]) -> CameraPath:
+    """The embedded director's path for ``text`` (cached: the page re-samples the document on every edit)."""
+    from ..director.pipeline import load_pipeline
+    from ..director.sampling import SamplingOptions
+
+    return load_pipeline(None)(text, num=1, seed=seed, size=size, options=SamplingOptions(mode="top-k"))[0]
 
 
 def camera_tracks(doc: Document, size: tuple[int, int], depth: np.ndarray | None = None) -> Tracks:
     """The camera move as a grid of tracks on the image (first-frame depth when given, else a plane)."""
     from ..bridge import camera_to_tracks
 
-    assert doc.camera is not None
-    return camera_to_tracks(document_camera(doc, size), depth=depth, grid=doc.camera.grid)
+    camera = document_camera(doc, size)
+    assert doc.camera is not None and camera is not None
+    return camera_to_tracks(camera, depth=depth, grid=doc.camera.grid)
 
 
-def document_entities(doc: Document, size: tuple[int, int]) -> Any:
+def document_entities(doc: Document, size: tuple[int, int]) -> EntityPaths | None:
     """The document's entities (templates placed in front of the rig camera, rescaled to the image), or ``None``."""
     from ..author import entities as author
 
@@ -282,5 +290,6 @@ def entity_tracks(doc: Document, size: tuple[int, int]) -> Tracks:
     """The entities projected onto the image through their camera (footprint points around each pivot)."""
     from ..bridge import entities_to_tracks
 
-    assert doc.entities is not None
-    return entities_to_tracks(document_entities(doc, size), footprint=doc.entities.footprint, ground=0.0)
+    ents = document_entities(doc, size)
+    assert doc.entities is not None and ents is not None
+    return entities_to_tracks(ents, footprint=doc.entities.footprint, ground=0.0)

@@ -10,9 +10,11 @@ Exports (tracks on the original image, the document's timeline unless the format
 * ``job``: a zip with a trajkit job file, the image and the tracks (``trajkit generate job.yaml``).
 
 Imports read a track file with the format registry (ATI ``.pth`` through the restricted unpickler, JSON, ``.npy``
-without pickles) onto the image's canvas and add its tracks to the document as ``sampled`` tracks. The zip exports
-import back too: the tracks member is copied out under a fixed name (never a name from the archive), with limits
-on member count and sizes.
+without pickles) onto the image's canvas and add its tracks to the document as ``sampled`` tracks. Only the
+self-contained track formats of :data:`IMPORT_FORMATS` are read — given or sniffed — so a client file can never make
+the server open other paths (ATI's examples YAML names image files, for one). The zip exports import back too: the
+tracks member is copied out under a fixed name (never a name from the archive), with limits on member count and
+sizes.
 """
 
 from __future__ import annotations
@@ -22,14 +24,16 @@ import tempfile
 import uuid
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 from ..core.errors import TrajkitError
 from ..core.tracks import Tracks
-from .document import Document, SampledTrack, document_tracks
+from .document import MAX_TRACKS, Document, SampledTrack, document_tracks, parse_document
 from .workspace import Project, StudioError
 
-EXPORTS = {
+ExportFormat = Literal["trajkit-json", "ati-pth", "ati-examples", "comfyui-json", "wanmove", "job"]
+#: Export format → (file name, media type); its keys are :data:`ExportFormat`.
+EXPORTS: dict[ExportFormat, tuple[str, str]] = {
     "trajkit-json": ("tracks.json", "application/json"),
     "ati-pth": ("tracks.pth", "application/octet-stream"),
     "ati-examples": ("ati_examples.zip", "application/zip"),
@@ -37,15 +41,18 @@ EXPORTS = {
     "wanmove": ("wanmove_tracks.zip", "application/zip"),
     "job": ("trajkit_job.zip", "application/zip"),
 }
+#: Track formats an import may be read as (registry names): each reads only the uploaded file itself.
+ImportFormat = Literal["trajkit-json", "trajkit-npz", "ati-pth", "comfyui-json", "wanmove-npy", "tora-txt"]
+IMPORT_FORMATS: tuple[str, ...] = get_args(ImportFormat)
 #: Extensions an import may have (the stored file gets a server-made name with one of these).
 IMPORT_SUFFIXES = (".pth", ".json", ".npy", ".txt", ".npz", ".zip")
 ZIP_MEMBERS = 64
 ZIP_BYTES = 200 * 2**20
 
 
-def project_tracks(project: Project, doc: Document | None = None) -> Tracks:
-    doc = doc or project.document
-    tracks, _ = document_tracks(doc, project.size, depth=project.depth())
+def project_tracks(project: Project, doc: Document) -> Tracks:
+    """All of ``doc``'s tracks on the project's image (409 when there are none)."""
+    tracks, _ = document_tracks(doc, project.size, depth=project.camera_depth(doc))
     if tracks is None:
         raise StudioError(409, "the project has no tracks to export or render yet")
     return tracks
@@ -59,13 +66,17 @@ def _zip(files: dict[str, bytes]) -> bytes:
     return buf.getvalue()
 
 
-def _saved(obj: Any, name: str, fmt: str) -> bytes:
+def _written(obj: Any, name: str, fmt: str) -> dict[str, bytes]:
+    """Every file trajkit's ``fmt`` writer makes for ``obj`` at ``name`` (sibling files included), by file name."""
     from ..formats.registry import save
 
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / name
-        save(obj, path, format=fmt)
-        return path.read_bytes()
+        save(obj, Path(tmp) / name, format=fmt)
+        return {path.name: path.read_bytes() for path in sorted(Path(tmp).iterdir())}
+
+
+def _saved(obj: Any, name: str, fmt: str) -> bytes:
+    return _written(obj, name, fmt)[name]
 
 
 def ati_timeline(tracks: Tracks) -> Tracks:
@@ -83,13 +94,10 @@ def job_yaml(doc: Document, image: str, tracks: str) -> str:
     return yaml.safe_dump(job, sort_keys=False, allow_unicode=True)
 
 
-def export(project: Project, fmt: str) -> tuple[str, str, bytes]:
+def export(project: Project, fmt: ExportFormat) -> tuple[str, str, bytes]:
     """``(file name, media type, bytes)`` of the project's tracks in ``fmt`` (one of :data:`EXPORTS`)."""
-    import numpy as np
     import yaml
 
-    if fmt not in EXPORTS:
-        raise StudioError(404, f"unknown export {fmt!r}; one of {', '.join(EXPORTS)}")
     doc = project.document
     tracks = project_tracks(project, doc)
     name, media = EXPORTS[fmt]
@@ -104,13 +112,7 @@ def export(project: Project, fmt: str) -> tuple[str, str, bytes]:
             warnings.simplefilter("ignore")  # hidden-then-visible points have no ComfyUI equivalent; said in docs
             data = _saved(tracks, "tracks.json", "comfyui-json")
     elif fmt == "wanmove":
-        xy = tracks.xy.astype(np.float32)
-        files = {}
-        for key, arr in (("tracks.npy", xy[None]), ("visibility.npy", tracks.visible[None])):
-            buf = io.BytesIO()
-            np.save(buf, arr, allow_pickle=False)
-            files[key] = buf.getvalue()
-        data = _zip(files)
+        data = _zip(_written(tracks, "tracks.npy", "wanmove-npy"))  # + its sibling visibility.npy
     elif fmt == "ati-examples":
         pth = _saved(ati_timeline(tracks), "tracks.pth", "ati-pth")
         entry = [{"image": "images/studio.png", "text": doc.prompt or None, "track": "tracks/studio.pth"}]
@@ -123,8 +125,12 @@ def export(project: Project, fmt: str) -> tuple[str, str, bytes]:
     return name, media, data
 
 
-def import_tracks(project: Project, data: bytes, filename: str, fmt: str | None = None) -> Document:
-    """The project's document with the tracks of an uploaded file appended (``sampled`` tracks)."""
+def import_tracks(project: Project, data: bytes, filename: str, fmt: ImportFormat | None = None) -> Document:
+    """The project's saved document with the tracks of an uploaded file appended (``sampled`` tracks), validated.
+
+    ``fmt`` (default: from the content) must be one of :data:`IMPORT_FORMATS`; a file sniffed as anything else is
+    refused before it is read.
+    """
     from ..formats.registry import detect, load
 
     suffix = Path(filename or "").suffix.lower()
@@ -140,9 +146,14 @@ def import_tracks(project: Project, data: bytes, filename: str, fmt: str | None 
             path.write_bytes(data)
         try:
             name = fmt or detect(path).name
+            if name not in IMPORT_FORMATS:
+                raise StudioError(415, f"this is a {name} file, not tracks; imports are {', '.join(IMPORT_FORMATS)}")
             obj = load(path, format=name, size=project.size)
-        except TrajkitError as exc:
-            raise StudioError(422, f"the file could not be read as tracks: {exc}") from exc
+        except StudioError:
+            raise
+        except TrajkitError as exc:  # the message names the server's temporary file: name the upload instead
+            message = str(exc).replace(str(path), Path(filename).name or "the upload").replace(tmp, "")
+            raise StudioError(422, f"the file could not be read as tracks: {message}") from exc
     if not isinstance(obj, Tracks):
         raise StudioError(422, f"the file holds a {type(obj).__name__}, not tracks")
     tracks = obj.with_size(obj.size or project.size)
@@ -151,13 +162,15 @@ def import_tracks(project: Project, data: bytes, filename: str, fmt: str | None 
     if tracks.num_frames != doc.frames:  # ATI's own index rule is for its 121 → 81 frames; otherwise by time
         ati_rule = name == "ati-pth" and (tracks.num_frames, doc.frames) == (121, 81)
         tracks = tracks.resample(doc.frames, method="ati" if ati_rule else "linear")
-    room = 256 - len(doc.tracks)
+    room = MAX_TRACKS - len(doc.tracks)
     if tracks.num_tracks > room:
         raise StudioError(422, f"the file has {tracks.num_tracks} tracks; the project has room for {room}")
     new = [SampledTrack(id=f"i{uuid.uuid4().hex[:12]}", name=f"{Path(filename).stem[:40]} {n}",
                         xy=[(float(x), float(y)) for x, y in tracks.xy[:, n]],
                         visible=[bool(v) for v in tracks.visible[:, n]]) for n in range(tracks.num_tracks)]
-    return doc.model_copy(update={"tracks": [*doc.tracks, *new]})
+    combined = doc.model_dump(mode="json")
+    combined["tracks"] += [t.model_dump(mode="json") for t in new]
+    return parse_document(combined)  # the document's own limits (positions, ids …) apply, as when it is saved
 
 
 def _unzip_tracks(data: bytes, folder: Path) -> tuple[Path, str]:

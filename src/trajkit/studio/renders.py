@@ -7,17 +7,18 @@ import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from ..core.errors import TrajkitError
 from ..formats._io import atomic_write_text
 from .exports import job_yaml, project_tracks
 from .workspace import Project, StudioError, check_id
 
-#: Files of a render folder the studio serves (nothing else, whatever is asked for).
-SERVED = {"video.mp4": "video/mp4", "overlay.mp4": "video/mp4", "input.jpg": "image/jpeg"}
+RenderFile = Literal["video.mp4", "overlay.mp4", "input.jpg"]
+#: Files of a render folder the studio serves (nothing else, whatever is asked for), with their media types.
+SERVED: dict[RenderFile, str] = {"video.mp4": "video/mp4", "overlay.mp4": "video/mp4", "input.jpg": "image/jpeg"}
 
 
 @dataclass
@@ -29,7 +30,6 @@ class Render:
     done: int = 0
     total: int = 1
     error: str | None = None
-    started: float = field(default_factory=time.time)
     seconds: float | None = None
 
     def view(self) -> dict[str, Any]:
@@ -66,8 +66,7 @@ class RenderQueue:
         return render
 
     def _run(self, render: Render) -> None:
-        from ..jobs import load_jobs, run_jobs
-
+        """The worker: runs the render's job; any failure at all is recorded on the render (the page shows it)."""
         render.status = "running"
         start = time.perf_counter()
 
@@ -75,14 +74,17 @@ class RenderQueue:
             render.done, render.total = done, total
 
         try:
+            from ..jobs import load_jobs, run_jobs
+
             job_file = render.folder / "inputs" / "job.yaml"
             results = run_jobs(load_jobs(job_file), job_file.parent, render.folder / "out", progress=progress)
             if results[0].status != "done":
                 raise TrajkitError(results[0].error or "the render failed")
             render.status = "done"
             render.done = render.total
-        except (TrajkitError, ValueError, OSError, RuntimeError, MemoryError) as exc:
-            render.status, render.error = "failed", str(exc)
+        except Exception as exc:  # the thread boundary: the executor would swallow it and leave "running" forever
+            detail = str(exc) if isinstance(exc, TrajkitError) else f"{type(exc).__name__}: {exc}"
+            render.status, render.error = "failed", detail
         finally:
             render.seconds = round(time.perf_counter() - start, 2)
 
@@ -92,10 +94,8 @@ class RenderQueue:
             raise StudioError(404, "no such render")
         return render
 
-    def file(self, pid: str, rid: str, name: str) -> tuple[Path, str]:
+    def file(self, pid: str, rid: str, name: RenderFile) -> tuple[Path, str]:
         render = self.get(pid, rid)
-        if name not in SERVED:
-            raise StudioError(404, "no such file")
         path = render.folder / "out" / "studio" / name
         if render.status != "done" or not path.is_file():
             raise StudioError(404, "not rendered (yet)")

@@ -27,15 +27,18 @@ from typing import Any
 import numpy as np
 
 from ..core.errors import TrajkitError
-from ..formats._io import atomic_write_bytes, atomic_write_text, dump_json
+from ..formats._io import atomic_write, atomic_write_bytes, atomic_write_text, dump_json
 from .document import Document, parse_document
 
 ID_PATTERN = re.compile(r"^[0-9a-f]{32}$")
 MAX_UPLOAD_BYTES = 25 * 2**20
 MAX_PIXELS = 40_000_000
 MAX_SIDE = 16384
-#: Depth maps: ``.npy`` float arrays only (no pickles), at most this many values.
+#: Image formats an upload may be (PIL decodes nothing else: no EPS/Ghostscript, no exotic plugins).
+IMAGE_FORMATS = ("PNG", "JPEG", "WEBP", "BMP", "GIF", "TIFF")
+#: Depth maps: ``.npy`` numeric arrays (no pickles) or PNG images, at most this many values.
 MAX_DEPTH_VALUES = 16_000_000
+DEPTH_IMAGE_FORMATS = ("PNG",)
 
 
 class StudioError(TrajkitError):
@@ -49,7 +52,7 @@ class StudioError(TrajkitError):
 def check_id(value: str, what: str = "project id") -> str:
     """``value`` if it is a server-made id (32 hex digits), else a 404 (no path is ever built from it)."""
     if not isinstance(value, str) or not ID_PATTERN.fullmatch(value):
-        raise StudioError(404, f"no such {what}")
+        raise StudioError(404, f"no such {what} (ids are 32 lowercase hex digits)")
     return value
 
 
@@ -60,20 +63,20 @@ def decode_image(data: bytes, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     if not data:
         raise StudioError(400, "the upload is empty")
     try:
-        with Image.open(io.BytesIO(data)) as im:  # PIL refuses > 2 × MAX_IMAGE_PIXELS here already
+        # only the allowed plugins are tried; PIL refuses > 2 × MAX_IMAGE_PIXELS here already
+        with Image.open(io.BytesIO(data), formats=IMAGE_FORMATS) as im:
             w, h = im.size  # read from the header, before any pixel is decoded
             if w < 1 or h < 1 or w > MAX_SIDE or h > MAX_SIDE or w * h > max_pixels:
                 raise StudioError(413, f"image of {w}×{h} pixels is too large (at most {max_pixels:,} pixels, "
                                        f"{MAX_SIDE} px a side)")
-            if im.format not in ("PNG", "JPEG", "WEBP", "BMP", "GIF", "TIFF"):
-                raise StudioError(415, f"{im.format} images are not accepted; use PNG, JPEG or WebP")
             rgb = np.asarray(im.convert("RGB"))
     except StudioError:
         raise
     except Image.DecompressionBombError as exc:
         raise StudioError(413, f"the image is too large to decode ({exc})") from exc
     except (UnidentifiedImageError, OSError, ValueError) as exc:
-        raise StudioError(415, f"the upload is not a readable image ({type(exc).__name__})") from exc
+        raise StudioError(415, f"the upload is not a readable image ({type(exc).__name__}); use PNG, JPEG or "
+                               "WebP") from exc
     return rgb
 
 
@@ -86,7 +89,11 @@ def encode_png(rgb: np.ndarray) -> bytes:
 
 
 def decode_depth(data: bytes, name: str) -> np.ndarray:
-    """A depth map upload: ``.npy`` (float, 2-D, finite, no pickles) or a 16-bit / 8-bit PNG (values as given)."""
+    """A depth map upload: ``.npy`` (2-D numbers, no pickles) or a 16-bit / 8-bit PNG (values as given).
+
+    Every value must be finite and positive — the rule :func:`trajkit.bridge.camera_to_tracks` applies — so a map
+    accepted here never fails later when the camera is bridged.
+    """
     if name.lower().endswith(".npy"):
         from ..formats._io import NUMPY_READ_ERRORS
 
@@ -95,28 +102,33 @@ def decode_depth(data: bytes, name: str) -> np.ndarray:
         except NUMPY_READ_ERRORS as exc:
             raise StudioError(415, f"the depth upload is not a readable .npy array ({exc})") from exc
     else:
-        depth = decode_image_gray(data)
-    if depth.ndim != 2 or depth.size > MAX_DEPTH_VALUES or not np.issubdtype(depth.dtype, np.number):
-        raise StudioError(422, f"a depth map is a 2-D array of numbers, found shape {depth.shape} of {depth.dtype}")
+        depth = decode_depth_png(data)
+    if depth.ndim != 2 or depth.size > MAX_DEPTH_VALUES or depth.dtype.kind not in "fiu":
+        raise StudioError(422, f"a depth map is a 2-D array of at most {MAX_DEPTH_VALUES:,} numbers, found shape "
+                               f"{depth.shape} of {depth.dtype}")
     depth = depth.astype(np.float64)
-    if not np.isfinite(depth).all() or (depth <= 0).all():
-        raise StudioError(422, "a depth map must be finite with positive values")
+    bad = int(np.count_nonzero(~np.isfinite(depth) | (depth <= 0)))
+    if bad:
+        raise StudioError(422, f"a depth map must be finite and positive everywhere; {bad:,} of its "
+                               f"{depth.size:,} values are not")
     return depth
 
 
-def decode_image_gray(data: bytes) -> np.ndarray:
+def decode_depth_png(data: bytes) -> np.ndarray:
+    """A depth PNG as a 2-D array (16-bit and float modes kept, anything else as 8-bit grey); size checked first."""
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with Image.open(io.BytesIO(data)) as im:
-            w, h = im.size
-            if w * h > MAX_PIXELS:
-                raise StudioError(413, f"depth image of {w}×{h} pixels is too large")
+        with Image.open(io.BytesIO(data), formats=DEPTH_IMAGE_FORMATS) as im:
+            w, h = im.size  # from the header, before any pixel is decoded
+            if w * h > MAX_DEPTH_VALUES:
+                raise StudioError(413, f"depth image of {w}×{h} pixels is too large (at most "
+                                       f"{MAX_DEPTH_VALUES:,} values)")
             return np.asarray(im if im.mode in ("I", "I;16", "F", "L") else im.convert("L"))
     except StudioError:
         raise
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
-        raise StudioError(415, f"the depth upload is neither .npy nor a readable image ({type(exc).__name__})") \
+        raise StudioError(415, f"the depth upload is neither .npy nor a readable PNG ({type(exc).__name__})") \
             from exc
 
 
@@ -147,8 +159,11 @@ class Project:
     def depth_path(self) -> Path:
         return self.folder / "depth.npy"
 
-    def depth(self) -> np.ndarray | None:
-        return np.load(self.depth_path, allow_pickle=False) if self.depth_path.is_file() else None
+    def camera_depth(self, doc: Document) -> np.ndarray | None:
+        """The first-frame depth map when ``doc`` bridges a camera (its only use; not read otherwise), else None."""
+        if doc.camera is None or not doc.camera.include or not self.depth_path.is_file():
+            return None
+        return np.load(self.depth_path, allow_pickle=False)
 
 
 class Workspace:
@@ -194,9 +209,8 @@ class Workspace:
             raise StudioError(500, f"project {pid} cannot be read ({exc})") from exc
         return Project(folder, record)
 
-    def save(self, pid: str, document: Any, *, name: str | None = None, revision: int | None = None) -> Project:
-        """Replace the project's document (validated); ``revision`` (if given) must be the current one (409)."""
-        doc = parse_document(document) if not isinstance(document, Document) else document
+    def save(self, pid: str, doc: Document, *, name: str | None = None, revision: int | None = None) -> Project:
+        """Replace the project's document; ``revision`` (if given) must be the current one (409)."""
         with self.lock(check_id(pid)):
             project = self.load(pid)
             record = dict(project.record)
@@ -212,11 +226,10 @@ class Workspace:
             return Project(project.folder, record)
 
     def set_depth(self, pid: str, depth: np.ndarray) -> None:
+        """Store a (decoded, checked) depth map as the project's ``depth.npy``."""
         folder = self.folder(pid)
-        buf = io.BytesIO()
-        np.save(buf, depth, allow_pickle=False)
         with self.lock(pid):
-            atomic_write_bytes(folder / "depth.npy", buf.getvalue())
+            atomic_write(folder / "depth.npy", lambda fh: np.save(fh, depth, allow_pickle=False))
 
     def list(self) -> list[dict[str, Any]]:
         out = []

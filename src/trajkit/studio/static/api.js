@@ -1,8 +1,7 @@
 // HTTP calls to the studio's API. Same-origin fetches: the browser sends the Origin header and any token cookie.
 
-export class ApiError extends Error {
-  constructor(status, message) { super(message); this.status = status; }
-}
+// An error the API answered with; its message is the server's `detail` (always a string).
+export class ApiError extends Error {}
 
 async function check(response) {
   if (response.ok) return response;
@@ -10,9 +9,8 @@ async function check(response) {
   try {
     const body = await response.json();
     if (typeof body.detail === "string") message = body.detail;
-    else if (Array.isArray(body.detail)) message = body.detail.map((d) => `${d.loc.join(".")}: ${d.msg}`).join("; ");
   } catch { /* not JSON */ }
-  throw new ApiError(response.status, message);
+  throw new ApiError(message);
 }
 
 async function send(method, url, body) {

@@ -5,6 +5,8 @@ import { COLOURS, Editor, replaceTrack, shiftTrack } from "./canvas.js";
 import { History } from "./history.js";
 
 const $ = (id) => document.getElementById(id);
+// a new track id: the kind's initial and 8 random base-36 characters (the document's id pattern)
+const newId = (kind) => `${kind[0]}${Math.random().toString(36).slice(2, 10)}`;
 const EMPTY = { version: 1, frames: 81, fps: 16, prompt: "", tracks: [], camera: null, entities: null };
 const TEMPLATES = {
   straight: { length: 4, direction: 90 }, arc: { radius: 3, degrees: 90, direction: 90 },
@@ -25,7 +27,7 @@ const app = {
   get selected() { return state.selected; },
   select(id) { state.selected = id; refresh(); },
   addTrack(spec) {
-    const id = `${spec.kind[0]}${Math.random().toString(36).slice(2, 10)}`;
+    const id = newId(spec.kind);
     const track = { id, name: "", pan: [0, 0], edits: [], ...spec };
     if (spec.kind === "path") Object.assign(track, { speed: "linear", start: 0, end: null, closed: false });
     if (spec.kind === "static") Object.assign(track, { start: 0, end: null });
@@ -74,8 +76,7 @@ function refresh() {
   $("fps").value = doc.fps;
   $("timeline").max = doc.frames - 1;
   state.frame = Math.min(state.frame, doc.frames - 1);
-  $("timeline").value = state.frame;
-  $("frame-label").textContent = `frame ${state.frame} / ${doc.frames - 1} · ${(state.frame / doc.fps).toFixed(2)} s`;
+  showFrame();
   const list = $("track-list");
   list.replaceChildren(...doc.tracks.map((t, i) => {
     const li = document.createElement("li");
@@ -158,10 +159,16 @@ async function listProjects() {
 }
 
 // ------------------------------------------------------------------ timeline
+// the timeline slider and its label at the current frame
+function showFrame() {
+  const { frames, fps } = state.doc;
+  $("timeline").value = state.frame;
+  $("frame-label").textContent = `frame ${state.frame} / ${frames - 1} · ${(state.frame / fps).toFixed(2)} s`;
+}
+
 function setFrame(frame) {
   state.frame = Math.max(0, Math.min(state.doc.frames - 1, frame));
-  $("timeline").value = state.frame;
-  $("frame-label").textContent = `frame ${state.frame} / ${state.doc.frames - 1} · ${(state.frame / state.doc.fps).toFixed(2)} s`;
+  showFrame();
   editor.draw();
 }
 
@@ -329,7 +336,7 @@ $("duplicate").addEventListener("click", () => {
   const track = state.doc.tracks.find((t) => t.id === state.selected);
   if (!track) return;
   const offset = Math.round(0.04 * Math.max(...editor.size));
-  const copy = shiftTrack(track, offset, offset, `${track.kind[0]}${Math.random().toString(36).slice(2, 10)}`);
+  const copy = shiftTrack(track, offset, offset, newId(track.kind));
   state.selected = copy.id;
   commit({ ...state.doc, tracks: [...state.doc.tracks, copy] });
 });
@@ -373,6 +380,7 @@ $("import").addEventListener("change", async (e) => {
   e.target.value = "";
   if (!file || !state.project) return;
   try {
+    if (state.dirty) await save();  // the server appends to the saved document: unsaved edits would be lost
     const { document: doc } = await upload(projectUrl(state.project.id, "/import"), "file", file);
     commit(doc);
     status(`imported ${file.name}`);

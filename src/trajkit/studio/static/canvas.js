@@ -1,7 +1,7 @@
 // The editor canvas: draws the image, the sampled tracks and the playhead, and turns pointer gestures into edits.
 // Everything the page stores is in original-image pixels; the canvas only scales for display.
 
-import { controlPoints, dist, pathLength } from "./geometry.js";
+import { controlPoints, dist, pathLength, pointSegmentDistance } from "./geometry.js";
 
 export const COLOURS = ["#ff5a5a", "#4fd67a", "#4f9dff", "#35d0d6", "#e05ae0", "#f0d040", "#ff9a3c", "#b08cff"];
 const BRIDGED = { camera: "rgba(200,205,220,0.75)", entities: "rgba(255,170,60,0.9)" };
@@ -143,12 +143,7 @@ export class Editor {
     const p = this.toImage(e);
     let best = null;
     for (let i = 0; i + 1 < track.points.length; i++) {
-      const a = track.points[i], b = track.points[i + 1];
-      const dx = b[0] - a[0], dy = b[1] - a[1];
-      const len2 = dx * dx + dy * dy || 1;
-      const t = Math.max(0, Math.min(1, ((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / len2));
-      const q = [a[0] + t * dx, a[1] + t * dy];
-      const d = dist(p, q);
+      const d = pointSegmentDistance(p, track.points[i], track.points[i + 1]);
       if (!best || d < best.d) best = { i, d };
     }
     if (!best || best.d > 12 * this.pixelRatio) return;

@@ -1,6 +1,7 @@
 // Small geometry helpers in image pixels.
 
-function pointSegmentDistance(p, a, b) {
+// distance from p to the segment a–b
+export function pointSegmentDistance(p, a, b) {
   const dx = b[0] - a[0], dy = b[1] - a[1];
   const len2 = dx * dx + dy * dy;
   const t = len2 > 0 ? Math.max(0, Math.min(1, ((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / len2)) : 0;
