@@ -15,7 +15,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from ..core.errors import FormatError, ValidationError
+from ..core.errors import FormatError, TrajkitError, ValidationError
 
 #: What numpy raises on a corrupt .npy/.npz (its header is parsed with ``ast.literal_eval``).
 NUMPY_READ_ERRORS = (ValueError, SyntaxError, tokenize.TokenError, EOFError, OSError, TypeError, KeyError,
@@ -73,15 +73,30 @@ def _file_mode(target: Path) -> int:
         return 0o666 & ~umask
 
 
+def _write_error(target: Path, exc: OSError) -> TrajkitError:
+    """A :class:`TrajkitError` naming the file that could not be written and the system's reason."""
+    culprit = None if exc.filename is None else Path(exc.filename)
+    if isinstance(exc, FileExistsError) and culprit is not None:  # mkdir met a file where a folder should be
+        return TrajkitError(f"{target}: cannot write the file ({culprit} is not a folder)")
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    if culprit is not None and culprit != target and culprit.parent != target.parent:  # a folder on the way
+        reason += f": {culprit}"
+    return TrajkitError(f"{target}: cannot write the file ({reason})")
+
+
 def atomic_write(path: str | os.PathLike[str], writer: Callable[[IO[bytes]], None]) -> Path:
     """Write a file through a temporary sibling and an atomic rename.
 
     An interrupted or failed write never leaves a half-written file and never destroys a file that
-    was already at ``path``. Parent folders are created.
+    was already at ``path``. Parent folders are created. A system error (unwritable or missing folder,
+    full disk …) is a :class:`TrajkitError` naming ``path`` and the reason.
     """
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        raise _write_error(target, exc) from exc
     try:
         with os.fdopen(fd, "wb") as fh:
             writer(fh)
@@ -89,9 +104,11 @@ def atomic_write(path: str | os.PathLike[str], writer: Callable[[IO[bytes]], Non
             os.fsync(fh.fileno())
         os.chmod(tmp, _file_mode(target))
         os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise _write_error(target, exc) from exc
         raise
     return target
 

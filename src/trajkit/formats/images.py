@@ -3,12 +3,13 @@ example files bundled with trajkit."""
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 
 import numpy as np
 
-from ..core.errors import TrajkitError
+from ..core.errors import FormatError, TrajkitError, describe_value
 
 EXAMPLE_PREFIX = "example:"
 
@@ -36,13 +37,29 @@ def load_image(path: str | os.PathLike[str]) -> np.ndarray:
 
 
 def load_depth(path: str | os.PathLike[str]) -> np.ndarray:
-    """A depth map saved with ``np.save`` (never unpickled)."""
-    from ._io import NUMPY_READ_ERRORS
+    """A depth map ``(H, W)`` of finite numbers saved with ``np.save`` (size-limited read, never unpickled; an
+    ``(H, W, 1)`` array is squeezed). Anything else is a :class:`FormatError` naming the file."""
+    from . import _io
 
+    p, fmt = Path(path), "depth map (.npy)"
     try:
-        return np.load(path, allow_pickle=False)
-    except NUMPY_READ_ERRORS as exc:
-        raise TrajkitError(f"{path}: not a readable .npy depth map ({exc})") from exc
+        data = _io.read_bytes(p, fmt, _io.MAX_FILE_BYTES)
+    except OSError as exc:
+        raise FormatError(p, fmt, f"cannot be read ({exc.strerror or exc})") from exc
+    if data[:2] == b"PK":  # np.load would open a .npz archive lazily (an NpzFile, not an array)
+        raise FormatError(p, fmt, "a .npz archive holds several arrays", expected="one array saved with np.save")
+    try:
+        depth = np.load(io.BytesIO(data), allow_pickle=False)
+    except _io.NUMPY_READ_ERRORS as exc:
+        raise FormatError(p, fmt, f"not a readable .npy file ({type(exc).__name__}: {str(exc)[:120]})") from exc
+    if depth.ndim == 3 and depth.shape[-1] == 1:
+        depth = depth[..., 0]
+    if depth.ndim != 2 or depth.size == 0 or depth.dtype.kind not in "iuf":
+        raise FormatError(p, fmt, "not a depth map", expected="a non-empty 2-D (H, W) array of numbers",
+                          found=describe_value(depth))
+    if not np.isfinite(depth).all():
+        raise FormatError(p, fmt, "the depth map holds NaN or infinite values", expected="finite depths")
+    return depth
 
 
 def image_size(path: str | os.PathLike[str]) -> tuple[int, int]:
