@@ -12,15 +12,17 @@ the camera on the ground plane ``y = ground`` (default: the camera's own height,
 
 from __future__ import annotations
 
+import inspect
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import numpy as np
 
 from ..core.camera import CameraPath, intrinsics_matrix
 from ..core.entities import EntityPaths
-from ..core.errors import TrajkitError, ValidationError
+from ..core.errors import TrajkitError, ValidationError, describe_value
 from ..core.rotations import axis_angle_to_matrix
 from .camera import Easing, ease
 
@@ -115,22 +117,42 @@ def zigzag(length: float = 6.0, width: float = 1.0, count: int = 3, direction: f
     return Template("zigzag", shape)
 
 
-#: Template names, as job files and the studio spell them.
+#: Template names, as job files and the studio spell them (each is the name of its maker function above).
 TemplateShape = Literal["straight", "arc", "turn", "spin", "circle", "zigzag"]
+#: The template makers by name, derived from :data:`TemplateShape`.
+MAKERS: dict[str, Callable[..., Template]] = {name: globals()[name] for name in get_args(TemplateShape)}
+
+
+def _parameter(value: Any, kind: Any, field: str, where: str) -> float | int | bool:
+    """``value`` as the template parameter type ``kind`` (``bool``, ``int`` or ``float``; numbers finite, bools are
+    not numbers), else a :class:`ValidationError` naming ``where`` and ``field``."""
+    if kind in (bool, "bool"):
+        if not isinstance(value, (bool, np.bool_)):
+            raise ValidationError(field, "true or false", describe_value(value), where=where)
+        return bool(value)
+    is_number = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+    number = float(value) if is_number else math.nan
+    if not math.isfinite(number):
+        raise ValidationError(field, "a finite number", describe_value(value), where=where)
+    if kind in (int, "int"):
+        if not number.is_integer():
+            raise ValidationError(field, "a whole number", describe_value(value), where=where)
+        return int(number)
+    return number
 
 
 def template(shape: str, params: Mapping[str, Any] | None = None, where: str = "template") -> Template:
-    """The template ``shape`` (a :data:`TemplateShape`) built with ``params``; a parameter it does not take is a
-    :class:`TrajkitError` naming ``where``."""
-    makers: dict[str, Callable[..., Template]] = {"straight": straight, "arc": arc, "turn": turn, "spin": spin,
-                                                  "circle": circle, "zigzag": zigzag}
-    if shape not in makers:
-        raise ValidationError("shape", f"one of {sorted(makers)}", repr(shape), where=where)
+    """The template ``shape`` (a :data:`TemplateShape`) built with ``params``; a parameter it does not take, or one
+    that is not a finite number (true/false for ``clockwise``), is a :class:`TrajkitError` naming ``where``."""
+    if shape not in MAKERS:
+        raise ValidationError("shape", f"one of {sorted(MAKERS)}", repr(shape), where=where)
+    maker = MAKERS[shape]
+    taken = inspect.signature(maker).parameters
     kwargs = dict(params or {})
-    try:
-        return makers[shape](**kwargs)
-    except TypeError as exc:
-        raise TrajkitError(f"{where}: {shape} does not take {sorted(kwargs)} ({exc})") from exc
+    unknown = sorted(set(kwargs) - set(taken))
+    if unknown:
+        raise TrajkitError(f"{where}: {shape} does not take {unknown}; it takes {sorted(taken)}")
+    return maker(**{k: _parameter(v, taken[k].annotation, k, where) for k, v in kwargs.items()})
 
 
 def rig_camera(height: float = 0.0, pitch_deg: float = RIG_PITCH_DEG, frames: int = 1, fps: float = 8.0) -> CameraPath:
