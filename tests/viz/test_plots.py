@@ -76,3 +76,25 @@ def test_entity_legend_drops_control_characters_and_falls_back_to_the_index() ->
     assert _legend_label("a red\x00 car\x99 driving", 0) == "a red car driving"
     assert _legend_label("\x0e\x1b", 2) == "entity 2"
     assert len(_legend_label("x" * 100, 0)) == 40
+
+
+def test_entity_legend_shows_dollar_signs_and_underscores_literally(data_dir: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A ``$`` in a prompt is not mathtext (``$x^$`` used to raise) and ``_name`` is not dropped from the legend."""
+    from trajkit.viz import plots
+
+    ents = trajkit.load(data_dir / "trajmaster" / "D_loc1_61_t3n13_003d_Hemi12_1.json")
+    ents = ents.replace(prompts=["cost $x^$ y", "_hidden fox", r"a \$ sign"])
+    legends: list[list[str]] = []
+    figure_png = plots._figure_png
+
+    def spy(fig: object) -> bytes:  # records the legend before the figure is closed
+        legends.append([t.get_text() for t in fig.axes[0].get_legend().get_texts()])
+        return figure_png(fig)
+
+    monkeypatch.setattr(plots, "_figure_png", spy)
+    png = entities_top_view(ents)
+    assert Image.open(io.BytesIO(png)).size == (600, 600)
+    assert len(legends[0]) == 3
+    assert plots._legend_label("cost $x^$ y", 0) == r"cost \$x^\$ y"
+    assert plots._legend_label("__hidden", 1) == "hidden" and plots._legend_label("_", 4) == "entity 4"

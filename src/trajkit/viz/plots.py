@@ -83,9 +83,13 @@ def camera_three_view(camera: CameraPath, path: str | os.PathLike[str] | None = 
 
 
 def _legend_label(prompt: str, index: int) -> str:
-    """The first 40 printable characters of an entity prompt (control characters would draw as boxes)."""
-    label = "".join(ch for ch in prompt if ch.isprintable())[:40].strip()
-    return label or f"entity {index}"
+    """The first 40 printable characters of an entity prompt, drawn literally.
+
+    Control characters would draw as boxes; ``$`` is escaped (matplotlib would parse ``$...$`` as mathtext and may
+    raise on it); leading underscores are dropped (matplotlib leaves labels starting with ``_`` out of legends).
+    """
+    label = "".join(ch for ch in prompt if ch.isprintable())[:40].strip().lstrip("_").strip()
+    return label.replace("$", r"\$") if label else f"entity {index}"
 
 
 def entities_top_view(entities: EntityPaths, path: str | os.PathLike[str] | None = None) -> bytes:
