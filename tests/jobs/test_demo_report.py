@@ -25,7 +25,9 @@ def demo_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     result = CliRunner().invoke(app, ["demo", "-o", str(out), "--json"])
     assert result.exit_code == 0, result.stderr
     report = json.loads(result.stdout)
-    assert report["done"] == 2  # the authored job and the directed one
+    from trajkit.jobs.demo import director_available
+
+    assert report["done"] == (2 if director_available() else 1)  # the authored job (and the directed one)
     return out / "demo"
 
 
@@ -39,6 +41,10 @@ def test_demo_writes_the_full_output_folder(demo_folder: Path) -> None:
 
 
 def test_demo_directs_a_camera_from_text(demo_folder: Path) -> None:
+    from trajkit.jobs.demo import director_available
+
+    if not director_available():
+        pytest.skip("the director extra (torch, transformers, MiniLM) is not installed")
     import trajkit
     from trajkit.director.tagging import tag
     from trajkit.jobs.demo import DIRECTED
