@@ -338,6 +338,7 @@ def broken(tmp_path: Path, change, name: str = "broken.gltf") -> Path:
     (lambda d: d["nodes"][0].update(translation=[0, "up", 0]), "node 0 translation is not a numeric array"),
     (lambda d: d["nodes"][0].update(scale=[1, 1]), "node 0 scale has the wrong shape"),
     (lambda d: d["nodes"][0].update(matrix=[1e308] * 16), "node 1: its world transform overflows"),
+    (lambda d: d["nodes"][0].update(rotation=[1e308, 1e308, 0, 0]), "node 0 rotation is too large to normalise"),
     (lambda d: d["cameras"][0]["perspective"].update(yfov=True), "camera yfov is not a finite number"),
 ], ids=lambda v: v if isinstance(v, str) else "")
 @pytest.mark.filterwarnings("error")  # no RuntimeWarning (the zero quaternion used to divide by zero)

@@ -332,6 +332,8 @@ def _local_matrix(path: Path, index: int, node: dict[str, Any], trs: dict[str, n
     state = "is animated through" if "rotation" in trs else "is"
     require(bool(np.all(norms > 1e-12)), path, NAME, f"{where} rotation {state} a zero quaternion",
             expected="a non-zero (x, y, z, w)")
+    require(bool(np.isfinite(norms).all()), path, NAME, f"{where} rotation {state} too large to normalise",
+            expected="a quaternion of moderate magnitude (unit length, as glTF requires)")
     out = np.zeros((frames, 4, 4))
     out[:, :3, :3] = quaternion_to_matrix((r / norms)[:, [3, 0, 1, 2]]) * s[:, None, :]
     out[:, :3, 3] = t
@@ -409,9 +411,10 @@ def read(path: Path, *, fps: float = DEFAULT_FPS, nodes: Sequence[int | str] | N
     def world(index: int) -> np.ndarray:
         for j in reversed(_ancestors(index, parent, path)):  # the root first
             if j not in worlds:
-                trs = {k: _sample(*v, t, rotation=k == "rotation") for k, v in channels.get(j, {}).items()}
-                local = _local_matrix(path, j, all_nodes[j], trs, frames)
-                worlds[j] = worlds[parent[j]] @ local if j in parent else local
+                with np.errstate(over="ignore", invalid="ignore"):  # overflow is refused just below, by name
+                    trs = {k: _sample(*v, t, rotation=k == "rotation") for k, v in channels.get(j, {}).items()}
+                    local = _local_matrix(path, j, all_nodes[j], trs, frames)
+                    worlds[j] = worlds[parent[j]] @ local if j in parent else local
                 require(bool(np.isfinite(worlds[j]).all()), path, NAME, f"node {j}: its world transform overflows")
         return worlds[index]
 
