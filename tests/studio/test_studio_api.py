@@ -322,7 +322,8 @@ def test_a_blank_token_never_disables_the_token(monkeypatch, tmp_path):
     remote = TestClient(calls[-1], base_url="http://10.0.0.5:7860")
     assert remote.get("/api/health").status_code == 401
     assert remote.get("/api/health", headers={"X-Trajkit-Token": ""}).status_code == 401
-    assert remote.get("/api/health", cookies={"trajkit_studio": ""}).status_code == 401
+    remote.cookies.set("trajkit_studio", "")
+    assert remote.get("/api/health").status_code == 401
     result = CliRunner().invoke(app, ["studio", "-w", str(tmp_path / "ws")], env={"TRAJKIT_STUDIO_TOKEN": ""})
     assert result.exit_code == 0 and "?token=" not in result.output  # on localhost: no token, as when none given
 
