@@ -1,17 +1,20 @@
-"""Preview backend and overlay drawing speed.
+"""Preview backend: the old Shepard backward warp against the new forward-splatting animatic, and overlay speed.
 
-1. Preview render of 81 frames at 832×480 with 8, 100 and 1000 tracks: trajkit's coarse-grid field
-   (cell 4, the default) against the same interpolation evaluated at every pixel (cell 1, the straightforward
-   version). Prints seconds and the ratio.
-2. Track overlay on 81 frames at 832×480: trajkit's vectorised stamping against ATI's approach, one
-   ``cv2.circle`` call per trail point per frame. Prints seconds and the ratio.
+1. Render 81 frames at 832×480 with 10, 100 and 1000 random moving tracks, and a camera + depth job (the demo's
+   dolly + pan over its ray-cast scene, with the rolling ball): old (Shepard-interpolated displacement field,
+   backward ``cv2.remap``, the backend before issue 14, kept here verbatim as the baseline) vs new
+   (``trajkit.backends.preview.render_preview``). Seconds and peak memory (peak RSS above the start, each run in
+   a fresh child process), and the ratio old / new. Real time for 81 frames at 16 fps is 5.06 s.
+2. Against the truth: PSNR/SSIM of the new preview (and the old one) for the demo job and the sprite scene.
+3. Track overlay on 81 frames: trajkit's vectorised stamping against one ``cv2.circle`` per trail point.
 
-Run: python benchmarks/bench_preview.py [--tracks 8 100 1000] [--skip-full]
+Run: python benchmarks/bench_preview.py [--tracks 10 100 1000] [--skip-old] [--skip-overlay]
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing as mp
 import os
 import platform
 import time
@@ -22,7 +25,6 @@ import numpy as np
 
 from trajkit import Tracks
 from trajkit.backends.preview import render_preview
-from trajkit.viz.tracks import PALETTE, overlay_tracks, scale_for
 
 W, H, T = 832, 480, 81
 
@@ -36,60 +38,118 @@ def random_tracks(n: int, seed: int = 0) -> Tracks:
     return Tracks(xy=xy, visible=np.ones((T, n), bool), size=(W, H), fps=16)
 
 
-def circle_loop_overlay(frames: np.ndarray, tracks: Tracks, retain: int = 12, min_radius: float = 1.0,
-                        max_radius: float = 6.0) -> np.ndarray:
-    """ATI's way: one cv2.circle call per trail point per frame; each trail age drawn on a layer blended once."""
-    out = frames.copy()
-    s = scale_for((W, H))
-    radii = np.round(np.linspace(min_radius, max_radius, retain) * s).astype(int).clip(1)
-    alphas = np.linspace(0.25, 1.0, retain)
-    for t in range(tracks.num_frames):
-        canvas = out[t]
-        for slot in range(retain):
-            src = t - retain + 1 + slot
-            if src < 0:
-                continue
-            layer = canvas.copy()
-            for n in range(tracks.num_tracks):
-                if tracks.visible[src, n] and tracks.visible[t, n]:
-                    centre = tuple(int(v) for v in np.round(tracks.xy[src, n]))
-                    cv2.circle(layer, centre, int(radii[slot]), PALETTE[n % len(PALETTE)].tolist(), -1)
-            canvas = cv2.addWeighted(layer, alphas[slot], canvas, 1 - alphas[slot], 0)
-        out[t] = canvas
+def old_preview(image: np.ndarray, tracks: Tracks, cell: int = 4, radius: float = 8.0) -> np.ndarray:
+    """The preview before issue 14: a backward warp through a Shepard-interpolated displacement field."""
+    xy = tracks.xy.astype(np.float64)
+    gh, gw = -(-H // cell), -(-W // cell)
+    gx, gy = np.meshgrid((np.arange(gw) + 0.5) * cell - 0.5, (np.arange(gh) + 0.5) * cell - 0.5)
+    grid = np.stack([gx.ravel(), gy.ravel()], -1)
+    g2 = (grid**2).sum(1)[:, None]
+    bx, by = np.meshgrid(np.arange(W, dtype=np.float32), np.arange(H, dtype=np.float32))
+    out = np.empty((T, H, W, 3), np.uint8)
+    out[0] = image
+    for t in range(1, T):
+        tgt, disp = xy[t], xy[0] - xy[t]
+        num, den = np.zeros((len(grid), 2)), np.zeros(len(grid))
+        for s in range(0, len(tgt), 256):
+            d2 = np.maximum(g2 + (tgt[s:s + 256]**2).sum(1)[None] - 2 * grid @ tgt[s:s + 256].T, 0) + radius**2
+            k = 1.0 / (d2 * d2)
+            num += k @ disp[s:s + 256]
+            den += k.sum(1)
+        field = (num / den[:, None]).reshape(gh, gw, 2).astype(np.float32)
+        big = cv2.resize(field, (gw * cell, gh * cell))[:H, :W]
+        out[t] = cv2.remap(image, bx + big[..., 0], by + big[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     return out
 
 
-def timed(fn: Callable[[], object]) -> float:
+def _rss_kib(field: str) -> int:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith(field):
+                return int(line.split()[1])
+    return 0
+
+
+def _child(fn: Callable[[], object], queue: mp.Queue) -> None:
+    with open("/proc/self/clear_refs", "w") as fh:  # reset the peak-RSS counter of this process
+        fh.write("5")
+    base = _rss_kib("VmRSS:")
     start = time.perf_counter()
     fn()
-    return time.perf_counter() - start
+    queue.put((time.perf_counter() - start, (_rss_kib("VmHWM:") - base) / 1024))
+
+
+def measure(fn: Callable[[], object]) -> tuple[float, float]:
+    """(seconds, peak MiB above the start) of ``fn`` in a forked child."""
+    ctx = mp.get_context("fork")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_child, args=(fn, queue))
+    proc.start()
+    result = queue.get()
+    proc.join()
+    return result
+
+
+def demo_inputs() -> tuple[np.ndarray, np.ndarray, object, Tracks, np.ndarray]:
+    from trajkit.author.grammar import parse_moves
+    from trajkit.bridge import add_camera_motion, camera_to_tracks
+    from trajkit.evaluate.scenes import DemoScene
+
+    scene = DemoScene()
+    camera = parse_moves("dolly in 1.5m over 5s while pan right 8deg over 5s").path(fps=16, size=scene.size, hfov=60)
+    truth, depth = scene.render(camera)
+    ball = add_camera_motion(scene.ball_track(T, 16), camera, depth=depth)
+    bridged = Tracks.concatenate([ball, camera_to_tracks(camera, depth=depth, grid=8)])
+    return truth, depth, camera, ball, bridged
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--tracks", type=int, nargs="+", default=[8, 100, 1000])
-    parser.add_argument("--skip-full", action="store_true", help="skip the slow per-pixel preview baseline")
-    parser.add_argument("--full-max", type=int, default=100, help="largest track count for the per-pixel baseline")
+    parser.add_argument("--tracks", type=int, nargs="+", default=[10, 100, 1000])
+    parser.add_argument("--skip-old", action="store_true", help="skip the old backend (slow at 1000 tracks)")
+    parser.add_argument("--skip-overlay", action="store_true")
     args = parser.parse_args()
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}, "
-          f"opencv {cv2.__version__}; {T} frames at {W}×{H}")
+    print(f"machine: {platform.machine()} {platform.processor() or ''}, {os.cpu_count()} cores, python "
+          f"{platform.python_version()}, numpy {np.__version__}, opencv {cv2.__version__}; {T} frames at {W}×{H}")
+    from trajkit.evaluate.frames import compare_videos
+    from trajkit.evaluate.scenes import sprite_scene
+
     rng = np.random.default_rng(1)
-    image = (rng.random((H, W, 3)) * 255).astype(np.uint8)
-    frames = np.repeat(image[None], T, axis=0)
+    noise = cv2.resize(rng.random((H // 8, W // 8, 3)).astype(np.float32), (W, H), interpolation=cv2.INTER_CUBIC)
+    image = np.clip(noise * 255, 0, 255).astype(np.uint8)
+    print(f"{'case':>22} | {'old s':>7} {'old MiB':>8} | {'new s':>7} {'new MiB':>8} | old/new")
     for n in args.tracks:
         tracks = random_tracks(n)
-        ours = timed(lambda: render_preview(image, tracks))  # noqa: B023
-        line = f"preview {n:5d} tracks: trajkit (cell 4) {ours:6.2f} s"
-        if not args.skip_full and n <= args.full_max:
-            full = timed(lambda: render_preview(image, tracks, cell=1))  # noqa: B023
-            line += f"   per-pixel field {full:6.2f} s   ratio {full / ours:5.1f}×"
-        print(line)
-    for n in args.tracks:
-        tracks = random_tracks(n)
-        ours = timed(lambda: overlay_tracks(frames, tracks))  # noqa: B023
-        loop = timed(lambda: circle_loop_overlay(frames, tracks))  # noqa: B023
-        print(f"overlay {n:5d} tracks: trajkit {ours:6.2f} s   cv2.circle loop {loop:6.2f} s   "
-              f"ratio {loop / ours:5.1f}×")
+        new = measure(lambda: render_preview(image, tracks))  # noqa: B023
+        old = (np.nan, np.nan) if args.skip_old else measure(lambda: old_preview(image, tracks))  # noqa: B023
+        label = f"{n} tracks"
+        print(f"{label:>22} | {old[0]:7.2f} {old[1]:8.0f} | {new[0]:7.2f} {new[1]:8.0f} | {old[0] / new[0]:6.1f}×")
+    truth, depth, camera, ball, bridged = demo_inputs()
+    new = measure(lambda: render_preview(truth[0], ball, camera=camera, depth=depth))
+    old = (np.nan, np.nan) if args.skip_old else measure(lambda: old_preview(truth[0], bridged))
+    print(f"{'camera+depth (demo)':>22} | {old[0]:7.2f} {old[1]:8.0f} | {new[0]:7.2f} {new[1]:8.0f} | "
+          f"{old[0] / new[0]:6.1f}×   (old: the camera bridged to 8×8 tracks + the ball)")
+    ours = compare_videos(render_preview(truth[0], ball, camera=camera, depth=depth).frames, truth)
+    theirs = compare_videos(old_preview(truth[0], bridged), truth)
+    print(f"demo vs ray-cast truth: new PSNR {ours['psnr_mean']:.2f} dB SSIM {ours['ssim_mean']:.4f}; "
+          f"old PSNR {theirs['psnr_mean']:.2f} dB SSIM {theirs['ssim_mean']:.4f}")
+    sprite, tracks, mask0 = sprite_scene(size=(W, H), frames=T, shift=(260.0, 60.0), radius=80.0)
+    ours_v = render_preview(sprite[0], tracks).frames
+    old_v = old_preview(sprite[0], tracks)
+    for name, video in (("new", ours_v), ("old", old_v)):
+        fig = compare_videos(video, sprite)
+        ghost = np.abs(video[-1].astype(int) - sprite[-1].astype(int))[mask0].mean()
+        print(f"sprite scene {W}×{H}, {name}: PSNR {fig['psnr_mean']:.2f} dB, SSIM {fig['ssim_mean']:.4f}, "
+              f"MAE at the sprite's start (last frame) {ghost:.1f}/255")
+    if not args.skip_overlay:
+        from trajkit.viz.tracks import overlay_tracks
+
+        frames = np.repeat(image[None], T, axis=0)
+        for n in args.tracks:
+            tracks = random_tracks(n)
+            start = time.perf_counter()
+            overlay_tracks(frames, tracks)
+            print(f"overlay {n:5d} tracks: {time.perf_counter() - start:6.2f} s")
 
 
 if __name__ == "__main__":

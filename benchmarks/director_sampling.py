@@ -17,12 +17,24 @@ import time
 
 import torch
 
-from trajkit.director.model import Director
+from trajkit.director.model import Director, DirectorConfig
 from trajkit.director.sampling import SamplingOptions, sample_tokens
-from trajkit.director.train import TrainOptions
+
+
+def director_config(preset: str) -> DirectorConfig:
+    """The preset's model shape (``gendop``: GenDoP's text model, reading 77 CLIP-width tokens)."""
+    from dataclasses import replace
+
+    from trajkit.director.train import TrainOptions
+
+    config = TrainOptions(output=".", preset=preset).director_config()
+    if preset == "gendop":  # GenDoP's text model: 77 CLIP tokens of width 1024
+        config = replace(config, text_encoder="none", text_tokens=77)
+    return config
 
 
 def rate(model: Director, prefix: torch.Tensor, count: int, cache: bool, repeat: int) -> tuple[float, torch.Tensor]:
+    """(trajectories per second, best of ``repeat``; the sampled ids) for greedy sampling of ``count`` tokens."""
     best, ids = float("inf"), None
     for _ in range(repeat):
         if prefix.is_cuda:
@@ -35,6 +47,21 @@ def rate(model: Director, prefix: torch.Tensor, count: int, cache: bool, repeat:
     return prefix.shape[0] / best, ids
 
 
+def measure(model: Director, batches: list[int], count: int, repeat: int) -> dict[int, dict[str, float]]:
+    """Per batch size: trajectories/s with and without the cache, and whether both gave the same tokens."""
+    config = model.config
+    param = next(model.parameters())
+    results = {}
+    for batch in batches:
+        prefix = model.condition(torch.randn(batch, config.text_tokens, config.text_width, device=param.device,
+                                             dtype=param.dtype))
+        with_cache, ids_cached = rate(model, prefix, count, True, repeat)
+        without, ids_plain = rate(model, prefix, count, False, 1)
+        results[batch] = {"cache_on_paths_per_s": with_cache, "cache_off_paths_per_s": without,
+                          "identical_tokens": bool(torch.equal(ids_cached, ids_plain))}
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--preset", choices=["small", "gendop"], default="small")
@@ -45,11 +72,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=2)
     args = parser.parse_args()
     torch.manual_seed(0)
-    config = TrainOptions(output=".", preset=args.preset).director_config()
-    if args.preset == "gendop":  # GenDoP's text model: 77 CLIP tokens of width 1024
-        from dataclasses import replace
-
-        config = replace(config, text_encoder="none", text_tokens=77)
+    config = director_config(args.preset)
     dtype = getattr(torch, args.dtype)
     model = Director(config).to(args.device, dtype).eval()
     count = args.tokens or config.tokenizer().length
@@ -58,20 +81,15 @@ def main() -> None:
           + (f" ({torch.cuda.get_device_name()})" if args.device.startswith("cuda") else ""))
     print(f"director {args.preset}: hidden {config.hidden}, {config.layers} layers, prefix {config.text_tokens}, "
           f"{count} tokens per trajectory, {args.dtype}, greedy")
-    results = {}
-    for batch in args.batches:
-        prefix = model.condition(torch.randn(batch, config.text_tokens, config.text_width, device=args.device,
-                                             dtype=dtype))
-        with_cache, ids_cached = rate(model, prefix, count, True, args.repeat)
-        without, ids_plain = rate(model, prefix, count, False, 1)
-        same = torch.equal(ids_cached, ids_plain)
-        results[batch] = (with_cache, without)
+    results = measure(model, args.batches, count, args.repeat)
+    for batch, r in results.items():
+        with_cache, without = r["cache_on_paths_per_s"], r["cache_off_paths_per_s"]
         print(f"batch {batch:3d}: cache on {with_cache:9.2f} traj/s, cache off {without:9.2f} traj/s, "
-              f"cache speed-up {with_cache / without:6.1f}x, identical tokens: {same}")
-    base = results[min(results)][0]
-    for batch, (with_cache, without) in results.items():
-        print(f"vs GenDoP's setting (batch 1, cache on): batch {batch} cache on {with_cache / base:6.1f}x, "
-              f"cache off {without / base:6.2f}x")
+              f"cache speed-up {with_cache / without:6.1f}x, identical tokens: {r['identical_tokens']}")
+    base = results[min(results)]["cache_on_paths_per_s"]
+    for batch, r in results.items():
+        print(f"vs GenDoP's setting (batch 1, cache on): batch {batch} cache on "
+              f"{r['cache_on_paths_per_s'] / base:6.1f}x, cache off {r['cache_off_paths_per_s'] / base:6.2f}x")
 
 
 if __name__ == "__main__":

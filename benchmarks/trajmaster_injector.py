@@ -8,9 +8,12 @@ CogVideoX-shaped transformer, the same process and inputs:
   block here), 2 entities, 13 latent frames — ratio to the base step.
 
 Memory: 3DTrajMaster anneals by keeping a deep copy of the whole transformer resident (taken with the injectors
-attached, before the LoRA); trajkit switches processors and the adapter on one transformer. The script measures
-the parameter bytes of both approaches on the benchmark model (the copy is really made) and counts the
-full-size CogVideoX-5B + injector parameters on the meta device (no memory) to give the bf16 figure.
+attached, before the LoRA); trajkit switches processors and the adapter on one transformer. The script runs two
+denoising forwards (one annealed: injector + LoRA, one plain) both ways on the benchmark model — the original's
+way with the copy really made, trajkit's way through the backend's own :class:`AnnealedSampling` with a r = 32
+domain LoRA adapter — and reports the resident parameter bytes and, on a GPU, the peak memory of each
+(:func:`annealing_memory`). It also counts the full-size CogVideoX-5B + injector parameters on the meta device
+(no memory) to give the bf16 figure.
 
     python benchmarks/trajmaster_injector.py                          # CPU-sized model, 240×352 and 480×720, 49 frames
     python benchmarks/trajmaster_injector.py --preset full --device cuda --dtype bf16   # CogVideoX-5B size, GPU
@@ -21,8 +24,10 @@ Weights are random (no download): timing and memory do not depend on values.
 from __future__ import annotations
 
 import argparse
+import copy
 import platform
 import time
+from typing import Any
 
 import torch
 
@@ -61,10 +66,6 @@ def random_transformer(config: dict, dtype: torch.dtype, device: str):
     return model.to(dtype).eval().requires_grad_(False)
 
 
-def parameter_bytes(model: torch.nn.Module) -> int:
-    return sum(p.numel() * p.element_size() for p in model.parameters())
-
-
 def full_size_counts() -> tuple[int, int]:
     """(CogVideoX-5B parameters, injector parameters) counted on the meta device."""
     from accelerate import init_empty_weights
@@ -99,6 +100,12 @@ def step_inputs(model, size: tuple[int, int], frames: int, dtype, device: str, e
     return kwargs, cond, f * (h // 16) * (w // 16)
 
 
+def size_of(text: str) -> tuple[int, int]:
+    """``"WxH"`` → ``(W, H)``."""
+    w, h = (int(v) for v in text.lower().split("x"))
+    return w, h
+
+
 def timed(fn, repeat: int, device: str) -> tuple[float, float]:
     """(best seconds, peak GPU GiB or nan)."""
     best, peak = float("inf"), float("nan")
@@ -113,6 +120,118 @@ def timed(fn, repeat: int, device: str) -> tuple[float, float]:
             peak = torch.cuda.max_memory_allocated() / 2**30
         best = min(best, time.perf_counter() - start)
     return best, peak
+
+
+def resident_bytes(*models: torch.nn.Module) -> int:
+    """Bytes of the distinct parameter and buffer storages of ``models`` (shared storage counted once)."""
+    seen: dict[int, int] = {}
+    for model in models:
+        for t in [*model.parameters(), *model.buffers()]:
+            storage = t.untyped_storage()
+            seen[storage.data_ptr()] = storage.nbytes()
+    return sum(seen.values())
+
+
+def add_domain_lora(model: torch.nn.Module, rank: int = 32) -> None:
+    """3DTrajMaster's domain LoRA shape as an (unfused) peft adapter, named as the backend names it: r = α = 32 on
+    ``attn1`` q/k/v/out of every block (never on the injectors' own attention)."""
+    from peft import LoraConfig
+
+    from trajkit.backends.cogvideox_trajmaster import ADAPTER
+
+    targets = ["attn1.to_q", "attn1.to_k", "attn1.to_v", "attn1.to_out.0"]
+    model.add_adapter(LoraConfig(r=rank, lora_alpha=rank, init_lora_weights=True, target_modules=targets),
+                      adapter_name=ADAPTER)
+
+
+class PipelineStub:
+    """What :class:`~trajkit.backends.cogvideox_trajmaster.AnnealedSampling` uses of a ``CogVideoXPipeline``."""
+
+    def __init__(self, transformer: torch.nn.Module) -> None:
+        self.transformer = transformer
+        self.guidance_scale = 6.0
+        self._guidance_scale = 6.0
+
+    def set_adapters(self, names: list[str], weights: list[float]) -> None:
+        self.transformer.set_adapters(names, weights)
+
+
+def _memory(device: str) -> tuple[float, float]:
+    """(allocated GiB, peak GiB since the last reset) on CUDA, else NaNs."""
+    if not device.startswith("cuda"):
+        return float("nan"), float("nan")
+    torch.cuda.synchronize()
+    return torch.cuda.memory_allocated() / 2**30, torch.cuda.max_memory_allocated() / 2**30
+
+
+def _reset(device: str) -> None:
+    if device.startswith("cuda"):
+        torch.cuda.empty_cache()
+        torch.cuda.reset_peak_memory_stats()
+
+
+def original_annealing(model, kwargs: dict[str, Any], cond, device: str) -> dict[str, Any]:
+    """3DTrajMaster's way: a deep copy of the transformer (injectors attached, no LoRA) kept resident; the annealed
+    step runs the model with its injectors (and, in the original, the LoRA fused in: no extra memory, so not done
+    here), the plain step runs the copy."""
+    from trajkit.control.trajmaster_injector import EntityInjection
+
+    _reset(device)
+    twin = copy.deepcopy(model)
+    resident = resident_bytes(model, twin)
+    with torch.inference_mode():
+        with EntityInjection(model, cond):
+            model(**kwargs)
+        twin(**kwargs)
+    allocated, peak = _memory(device)
+    del twin
+    return {"resident_param_bytes": resident, "allocated_gib": allocated, "peak_gib": peak}
+
+
+def trajkit_annealing(model, kwargs: dict[str, Any], cond, device: str, frames: int) -> dict[str, Any]:
+    """trajkit's way: one transformer with an unfused LoRA adapter, switched by the backend's
+    :class:`AnnealedSampling` (step 0 with injector + LoRA, step 1 plain)."""
+    from trajkit.backends.base import no_progress
+    from trajkit.backends.cogvideox_trajmaster import AnnealedSampling, TrajMasterOptions, has_adapter
+    from trajkit.control.trajmaster_injector import EntityInjection
+
+    pipe = PipelineStub(model)
+    if not has_adapter(pipe):
+        add_domain_lora(model)
+    _reset(device)
+    resident = resident_bytes(model)
+    sampler = AnnealedSampling(pipe, EntityInjection(model, cond), TrajMasterOptions(injector_steps=1, steps=2),
+                               no_progress, frames)
+    sampler.start()
+    with torch.inference_mode():
+        for step, t in enumerate((999, 979)):
+            model(**kwargs)
+            sampler.on_step_end(pipe, step, t, {})
+    sampler.finish()
+    allocated, peak = _memory(device)
+    return {"resident_param_bytes": resident, "allocated_gib": allocated, "peak_gib": peak, "steps": sampler.log}
+
+
+def annealing_memory(model, kwargs: dict[str, Any], cond, device: str, frames: int) -> dict[str, Any]:
+    """Both ways on the same model and inputs; ``saved_*``: the original's figure minus trajkit's."""
+    theirs = original_annealing(model, kwargs, cond, device)
+    ours = trajkit_annealing(model, kwargs, cond, device, frames)
+    return {"original": theirs, "trajkit": ours,
+            "saved_param_bytes": theirs["resident_param_bytes"] - ours["resident_param_bytes"],
+            "saved_peak_gib": theirs["peak_gib"] - ours["peak_gib"]}
+
+
+def annealing_lines(result: dict[str, Any]) -> list[str]:
+    """Human-readable lines for :func:`annealing_memory`'s result."""
+    theirs, ours = result["original"], result["trajkit"]
+    steps = ", ".join(f"step {r['step']}: {r['injector_calls']} injector calls, LoRA {'on' if r['lora'] else 'off'}"
+                      for r in ours["steps"])
+    return [f"annealing, 3DTrajMaster's way (resident copy): parameters {theirs['resident_param_bytes'] / 1e9:.3f} "
+            f"GB, peak GPU memory {theirs['peak_gib']:.2f} GiB",
+            f"annealing, trajkit's way (one transformer + LoRA adapter): parameters "
+            f"{ours['resident_param_bytes'] / 1e9:.3f} GB, peak GPU memory {ours['peak_gib']:.2f} GiB ({steps})",
+            f"annealing, saved: {result['saved_param_bytes'] / 1e9:.3f} GB of parameters, "
+            f"{result['saved_peak_gib']:.2f} GiB of peak GPU memory"]
 
 
 def main() -> None:
@@ -143,7 +262,7 @@ def main() -> None:
           "| peak GiB base/inj |")
     print("|---|---|---|---|---|---|---|---|")
     for text in args.sizes:
-        w, h = (int(v) for v in text.lower().split("x"))
+        w, h = size_of(text)
         kwargs, cond, tokens = step_inputs(model, (w, h), args.frames, dtype, args.device)
         with torch.inference_mode():
             model(**kwargs)  # warm-up
@@ -156,12 +275,11 @@ def main() -> None:
         aligned, _ = rows["aligned"]
         print(f"| {w}×{h} | {tokens} | {base:.3f} | {legacy:.3f} | {legacy / base:.2f} | {aligned:.3f} | "
               f"{aligned / base:.2f} | {base_peak:.1f}/{legacy_peak:.1f} |")
-    # 3DTrajMaster deep-copies the transformer (injectors included) for the annealed steps, so its resident
-    # parameters are twice ours by construction; that trajkit makes no copy is measured by
-    # tests/backends/test_cogvideox_trajmaster.py (live transformers and parameter storages counted every step).
-    ours = parameter_bytes(model)
-    print(f"annealing, this model: one transformer, {ours / 2**20:.1f} MiB of parameters; the original's resident "
-          f"copy would add the same {ours / 2**20:.1f} MiB")
+    # That trajkit makes no copy is also tested by tests/backends/test_cogvideox_trajmaster.py (live transformers
+    # and parameter storages counted at every step); here both ways run and are measured.
+    kwargs, cond, _ = step_inputs(model, size_of(args.sizes[0]), args.frames, dtype, args.device)
+    for line in annealing_lines(annealing_memory(model, kwargs, cond, args.device, args.frames)):
+        print(line)
     base_params, injector_params = full_size_counts()
     total = base_params + injector_params
     print(f"annealing, CogVideoX-5B + injectors ({base_params / 1e9:.3f} B + {injector_params / 1e6:.1f} M "

@@ -22,6 +22,13 @@ def forward(model: torch.nn.Module) -> torch.Tensor:
                      encoder_hidden_states_image=torch.randn(1, 17, 16, generator=g), return_dict=False)[0]
 
 
+def same_output(got: torch.Tensor, expected: torch.Tensor) -> bool:
+    """Equal up to float32 summation order: the same weights in another memory layout (a sharded or mmapped
+    load) can take another GEMM path and differ in the last bits (seen with torch 2.13 / safetensors 0.8, ~1e-5 on
+    outputs of size ~4); wrong or missing weights differ by orders of magnitude more."""
+    return torch.allclose(got, expected, rtol=0, atol=5e-5)
+
+
 def native(path: Path, base: Path) -> torch.nn.Module:
     """The same file loaded by diffusers' own converter for original Wan checkpoints (the oracle)."""
     from diffusers import WanTransformer3DModel
@@ -36,11 +43,11 @@ def test_wan_layout_loads_like_diffusers(tmp_path: Path, tiny_wan_base: Path) ->
     save_file(state, str(path))
     ours = load_wan_transformer(path, tiny_wan_base / "transformer", torch.float32)
     expected = forward(native(path, tiny_wan_base))
-    assert torch.equal(forward(ours), expected)
+    assert same_output(forward(ours), expected)
     # ComfyUI prefix, and a sharded copy with an index, load the same weights.
     prefixed = tmp_path / "comfy.safetensors"
     save_file({"model.diffusion_model." + k: v for k, v in state.items()}, str(prefixed))
-    assert torch.equal(forward(load_wan_transformer(prefixed, tiny_wan_base / "transformer", torch.float32)), expected)
+    assert same_output(forward(load_wan_transformer(prefixed, tiny_wan_base / "transformer", torch.float32)), expected)
     shards = tmp_path / "sharded"
     shards.mkdir()
     keys = sorted(state)
@@ -52,7 +59,7 @@ def test_wan_layout_loads_like_diffusers(tmp_path: Path, tiny_wan_base: Path) ->
         weight_map.update(dict.fromkeys(part, name))
     (shards / "diffusion_pytorch_model.safetensors.index.json").write_text(json.dumps({"weight_map": weight_map}))
     assert len(transformer_files(shards)) == 2
-    assert torch.equal(forward(load_wan_transformer(shards, tiny_wan_base / "transformer", torch.float32)), expected)
+    assert same_output(forward(load_wan_transformer(shards, tiny_wan_base / "transformer", torch.float32)), expected)
 
 
 @pytest.mark.parametrize("fp8", [torch.float8_e4m3fn, torch.float8_e5m2])
@@ -64,7 +71,7 @@ def test_fp8_single_file_is_upcast(tmp_path: Path, tiny_wan_base: Path, fp8: tor
     reference = tmp_path / "ati_fp8_as_fp32.safetensors"
     save_file({k: v.float() for k, v in quantised.items()}, str(reference))
     ours = load_wan_transformer(path, tiny_wan_base / "transformer", torch.float32)
-    assert torch.equal(forward(ours), forward(native(reference, tiny_wan_base)))
+    assert same_output(forward(ours), forward(native(reference, tiny_wan_base)))
     assert not torch.equal(forward(ours), forward(load_wan_transformer(
         _save(tmp_path / "full.safetensors", state), tiny_wan_base / "transformer", torch.float32)))
 
@@ -87,7 +94,7 @@ def test_scaled_fp8_multiplies_scale(tmp_path: Path, tiny_wan_base: Path) -> Non
             scaled[k] = dequantised[k] = v
     ours = load_wan_transformer(_save(tmp_path / "scaled.safetensors", scaled), tiny_wan_base / "transformer",
                                 torch.float32)
-    assert torch.equal(forward(ours), forward(native(_save(tmp_path / "deq.safetensors", dequantised),
+    assert same_output(forward(ours), forward(native(_save(tmp_path / "deq.safetensors", dequantised),
                                                      tiny_wan_base)))
 
 

@@ -91,7 +91,7 @@ def test_bad_jobs_fail_before_any_work(data_dir: Path, tmp_path: Path, fields: d
 
 
 def test_interrupted_run_leaves_no_partial_folder(data_dir: Path, tmp_path: Path) -> None:
-    job = _job(tmp_path, data_dir, frames=121, name="slow", options={"cell": 1})
+    job = _job(tmp_path, data_dir, frames=121, name="slow", options={"cell": 2})
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "trajkit", "generate", str(job), "-o", str(out), "-q"]
     env = {**os.environ, "PYTHONPATH": str(Path(trajkit.__file__).parents[1])}

@@ -34,7 +34,10 @@ class GenerationRequest:
     ``tracks``: point tracks on the ``size`` canvas with ``frames`` frames at ``fps``; ``camera`` and
     ``entities`` are passed too when the job had them (a backend that only reads tracks gets them bridged); a
     360°-Motion clip for 3DTrajMaster at 49 frames keeps its 99-frame source timeline, from which the model takes
-    the dataset's own latent frames.
+    the dataset's own latent frames. ``object_tracks``: the tracks among ``tracks`` that move objects (the job's
+    own tracks and bridged entities, camera motion composed in), without the grid a camera is bridged to;
+    ``depth``: the first frame's camera-space depth when the job has a camera (its depth map, or the stand-in
+    scene the camera was bridged with), so renderers can move the background exactly.
     """
 
     size: tuple[int, int]
@@ -46,16 +49,23 @@ class GenerationRequest:
     tracks: Tracks | None = None
     camera: CameraPath | None = None
     entities: EntityPaths | None = None
+    object_tracks: Tracks | None = None
+    depth: np.ndarray | None = None
     seed: int = 0
     options: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, eq=False)
 class GeneratedVideo:
-    """Frames ``(T, H, W, 3)`` uint8 RGB at ``fps``, and what the backend reports about the run."""
+    """Frames ``(T, H, W, 3)`` uint8 RGB at ``fps``, and what the backend reports about the run.
+
+    ``valid (T, H, W)`` bool, when the backend knows it: pixels that show moved first-frame content (the rest was
+    filled in); the runner writes it as ``mask.mp4``.
+    """
 
     frames: np.ndarray
     fps: float
+    valid: np.ndarray | None = None
     info: Mapping[str, Any] = field(default_factory=dict)
 
 

@@ -1,138 +1,118 @@
-"""``preview``: a CPU animatic that moves the input image along the tracks. No weights, no diffusion.
+"""``preview``: a CPU animatic that moves the parts of the first frame the controls move. No weights, no diffusion.
 
-Each frame is a backward warp of the first frame: every output pixel ``x`` samples the input at
-``x + D_t(x)``, where ``D_t`` is a dense displacement field interpolated from the sparse tracks. Track
-``n`` contributes, at its frame-t position ``p_t``, the displacement ``p_0 − p_t`` back to where it started
-(its first-frame content, as ATI copies first-frame features along a track). The interpolation is
-Shepard's inverse-distance weighting ``w = α / (d² + r²)^power`` with a smoothing radius ``r``, so:
+What a frame is made of (array coordinates inside, canvas pixels at the edges; see :mod:`.warp.splat`):
 
-* one moving track moves the whole image; static tracks (displacement 0) are anchors that pin their
-  surroundings; between tracks the motion blends smoothly;
-* a track fades out over ``fade`` frames when it becomes invisible (``α`` ramps to 0) and back in when it
-  reappears, so nothing jumps.
+* **Background.** Without a camera the background stays where it is. With a camera path it is the first
+  frame's point cloud (its depth map, or a fronto-parallel plane at ``distance`` without one) re-rendered in
+  every frame through the path (:mod:`.warp.reproject`), z-buffered — exact for a static scene. Tracks play
+  no part in it, so tracks that leave the canvas cannot make the video jump back to the first frame.
+* **Objects.** Tracks that move against the background (all moving tracks without a camera; with one, those
+  whose motion differs from what the camera alone does to their start point) carry a region of the first
+  frame: GrabCut seeded by the tracks, static tracks as background seeds (:mod:`.warp.regions`). The region is a
+  mesh deformed by moving least squares with similarity transforms (Schaefer et al. 2006) so it moves locally
+  rigidly, static tracks inside it pin it, and no mesh cell ever folds (:mod:`.warp.mesh`). With a camera the
+  mesh first follows the camera at the tracks' depth, then the tracks' own motion. Objects are drawn in front
+  of the background they started on.
+* **What was behind.** The region is cut out of the background and inpainted once (a *plate*), so a moved
+  object leaves background at its old place, never a copy of itself; whatever no source pixel reaches in a
+  frame (disocclusions of a camera move, content entering at the edges) is inpainted per frame (:mod:`.warp.fill`).
 
-The field is computed on a grid ``cell`` pixels apart and upsampled (bilinear) before ``cv2.remap``;
-tracks are processed in chunks so memory stays bounded for thousands of tracks. This is an honest
-animatic for checking a motion in seconds, not a generative model.
+Alongside the frames the render keeps a per-pixel **valid mask**: true where a pixel shows first-frame content
+moved by the controls, false where it was filled. The runner writes it as ``mask.mp4``; it is the "motion video +
+mask" that training-free guidance (Time-to-Move) consumes. This is an honest animatic for checking a motion in
+seconds, not a generative model.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
 
+from ..core.camera import CameraPath
 from ..core.errors import ValidationError
 from ..core.tracks import Tracks
 from .base import GeneratedVideo, GenerationRequest, Progress, no_progress
-
-BORDERS = ("replicate", "reflect", "constant")
-CHUNK = 256
+from .warp.scene import PreviewScene, build_scene
 
 
-def fade_weights(visible: np.ndarray, fade: int) -> np.ndarray:
-    """Per-frame track weights ``(T, N)`` in ``[0, 1]``: full while visible, ramping in over ``fade`` frames
-    after a track (re)appears and out over ``fade`` frames after it disappears. Tracks visible from frame 0
-    start at full weight."""
-    vis = np.asarray(visible, dtype=bool)
-    alpha = np.zeros(vis.shape)
-    step = 1.0 / max(fade, 1)
-    current = vis[0].astype(np.float64)
-    for t in range(vis.shape[0]):
-        current = np.where(vis[t], np.minimum(current + step, 1.0), np.maximum(current - step, 0.0))
-        if t == 0:
-            current = vis[0].astype(np.float64)
-        alpha[t] = current
-    return alpha
+@dataclass(frozen=True, eq=False)
+class PreviewRender:
+    """``frames (T, H, W, 3)`` uint8, ``valid (T, H, W)`` bool (pixel moved from the first frame, not filled), and
+    what the render measured (``info``: region size, folded cells, unfold passes, …)."""
+
+    frames: np.ndarray
+    valid: np.ndarray
+    info: dict[str, Any] = field(default_factory=dict)
 
 
-def displacement_field(targets: np.ndarray, displacements: np.ndarray, weights: np.ndarray,
-                       shape: tuple[int, int], cell: int, radius: float, power: float) -> np.ndarray:
-    """Dense ``(H, W, 2)`` backward displacement from sparse ``targets (N, 2)`` → ``displacements (N, 2)``.
+def render_preview(image: np.ndarray, tracks: Tracks | None = None, *, camera: CameraPath | None = None,
+                   depth: np.ndarray | None = None, distance: float | None = None, cell: int = 8,
+                   neighbours: int = 12, region: float | None = None, segment: bool = True,
+                   progress: Progress = no_progress) -> PreviewRender:
+    """Animate ``image (H, W, 3)`` uint8 by ``tracks`` (object motion, on the image's canvas) and/or ``camera``.
 
-    Evaluated on a ``cell``-spaced grid of pixel centres and upsampled bilinearly. Where all weights
-    vanish (no visible track) the displacement is 0.
+    ``tracks`` with a ``camera`` are object tracks as the moving camera sees them (camera motion composed in, as
+    :func:`trajkit.bridge.add_camera_motion` makes them); static-in-the-world tracks among them are anchors.
+    ``depth``: the first frame's camera-space depth (any resolution with the canvas's aspect); without it the
+    camera sees a plane ``distance`` away (default 3 m for metric paths, else 3× the camera's travel).
+    ``cell``: mesh spacing in px; ``neighbours``: tracks each mesh vertex listens to; ``region``: radius in px of
+    the area a moving track carries before segmentation (default 10 % of the shorter side); ``segment=False``
+    uses those discs as they are instead of GrabCut.
     """
-    h, w = shape
-    gh, gw = -(-h // cell), -(-w // cell)
-    ys = (np.arange(gh) + 0.5) * cell - 0.5
-    xs = (np.arange(gw) + 0.5) * cell - 0.5
-    gx, gy = np.meshgrid(xs, ys)
-    grid = np.stack([gx.ravel(), gy.ravel()], axis=-1)
-    num = np.zeros((grid.shape[0], 2))
-    den = np.zeros(grid.shape[0])
-    keep = weights > 0
-    targets, displacements, weights = targets[keep], displacements[keep], weights[keep]
-    g2 = (grid**2).sum(1)[:, None]
-    for s in range(0, len(targets), CHUNK):
-        tgt = targets[s:s + CHUNK]
-        # |g − p|² = |g|² + |p|² − 2 g·p: one matrix product instead of an (M, N, 2) temporary.
-        d2 = np.maximum(g2 + (tgt**2).sum(1)[None] - 2.0 * grid @ tgt.T, 0.0) + radius * radius
-        k = weights[None, s:s + CHUNK] * (1.0 / (d2 * d2) if power == 2.0 else d2 ** -power)
-        num += k @ displacements[s:s + CHUNK]
-        den += k.sum(1)
-    field = np.where(den[:, None] > 0, num / np.maximum(den[:, None], 1e-300), 0.0).reshape(gh, gw, 2)
-    import cv2
-
-    # Resize so that grid-centre samples land on their pixel positions (cv2's half-pixel convention).
-    big = cv2.resize(field.astype(np.float32), (gw * cell, gh * cell), interpolation=cv2.INTER_LINEAR)
-    return big[:h, :w]
+    scene = build_scene(image, tracks, camera=camera, depth=depth, distance=distance, cell=cell,
+                        neighbours=neighbours, region=region, segment=segment)
+    return render_scene(scene, progress)
 
 
-def render_preview(image: np.ndarray, tracks: Tracks, *, cell: int = 4, radius: float = 8.0, power: float = 2.0,
-                   fade: int = 5, border: str = "replicate", progress: Progress = no_progress) -> np.ndarray:
-    """Animate ``image`` ``(H, W, 3)`` uint8 along ``tracks`` (on the image's canvas) → ``(T, H, W, 3)`` uint8.
+def render_scene(scene: PreviewScene, progress: Progress = no_progress, workers: int | None = None) -> PreviewRender:
+    """Render every frame of a prepared scene; frames are independent, so ``workers`` threads (default: one per
+    core, at most 4) render them side by side — numpy and OpenCV release the GIL in the heavy loops."""
+    import os
+    from concurrent.futures import ThreadPoolExecutor
 
-    ``radius`` (px) smooths the field near tracks; ``power`` sets how quickly a track's influence falls
-    off (``1/(d² + r²)^power``; higher = more local); ``cell`` is the field's grid spacing.
-    """
-    import cv2
-
-    w, h = tracks.check_image(image, where="preview")
-    img = np.asarray(image)
-    if border not in BORDERS:
-        raise ValidationError("border", " / ".join(BORDERS), repr(border), where="preview")
-    if cell < 1 or radius <= 0 or power <= 0:
-        raise ValidationError("options", "cell ≥ 1, radius > 0, power > 0", f"{cell}, {radius}, {power}",
-                              where="preview")
-    mode = {"replicate": cv2.BORDER_REPLICATE, "reflect": cv2.BORDER_REFLECT101, "constant": cv2.BORDER_CONSTANT}
-    xy = tracks.xy.astype(np.float64)
-    alpha = fade_weights(tracks.visible, fade)
-    base_x, base_y = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-    out = np.empty((tracks.num_frames, h, w, 3), dtype=np.uint8)
-    out[0] = img
-    progress(1, tracks.num_frames)
-    for t in range(1, tracks.num_frames):
-        field = displacement_field(xy[t], xy[0] - xy[t], alpha[t], (h, w), cell, radius, power)
-        out[t] = cv2.remap(img, base_x + field[..., 0], base_y + field[..., 1], interpolation=cv2.INTER_LINEAR,
-                           borderMode=mode[border])
-        progress(t + 1, tracks.num_frames)
-    return out
+    h, w = scene.image.shape[:2]
+    frames = np.empty((scene.num_frames, h, w, 3), dtype=np.uint8)
+    valid = np.empty((scene.num_frames, h, w), dtype=bool)
+    frames[0], valid[0] = scene.image, True
+    progress(1, scene.num_frames)
+    count = workers or min(4, os.cpu_count() or 1)
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        for done, (t, (frame, ok)) in enumerate(zip(range(1, scene.num_frames),
+                                                    pool.map(scene.frame, range(1, scene.num_frames)),
+                                                    strict=True), start=2):
+            frames[t], valid[t] = frame, ok
+            progress(done, scene.num_frames)
+    return PreviewRender(frames=frames, valid=valid, info=scene.summary())
 
 
 class PreviewBackend:
-    """The ``preview`` backend: CPU, no weights; needs an image and tracks (cameras/entities arrive bridged)."""
+    """The ``preview`` backend: CPU, no weights; needs an image, and tracks and/or a camera."""
 
     name = "preview"
     options: ClassVar[dict[str, str]] = {
-        "cell": "field grid spacing in px (default 4)",
-        "radius": "smoothing radius in px (default 8)",
-        "power": "fall-off exponent of 1/(d² + r²) (default 2; higher = more local)",
-        "fade": "frames over which tracks fade in/out (default 5)",
-        "border": "replicate, reflect or constant",
+        "cell": "mesh spacing in px (default 8; smaller = finer deformation, slower)",
+        "neighbours": "tracks each mesh vertex follows (default 12)",
+        "region": "radius in px a moving track carries before segmentation (default 10% of the shorter side)",
+        "segment": "true: cut regions along image edges with GrabCut (default); false: plain discs",
     }
 
     def generate(self, request: GenerationRequest, progress: Progress = no_progress) -> GeneratedVideo:
         if request.image is None:
             raise ValidationError("image", "an input image (preview animates a first frame)", "none",
                                   where="preview")
-        if request.tracks is None:
-            frames = np.repeat(np.asarray(request.image)[None], request.frames, axis=0)
-            return GeneratedVideo(frames=frames, fps=request.fps, info={"backend": self.name, "note": "no motion"})
         unknown = set(request.options) - set(self.options)
         if unknown:
             raise ValidationError("options", f"preview options {sorted(self.options)}", str(sorted(unknown)),
                                   where="preview")
+        tracks = request.object_tracks if request.camera is not None else request.tracks
+        if tracks is None and request.camera is None:
+            frames = np.repeat(np.asarray(request.image)[None], request.frames, axis=0)
+            return GeneratedVideo(frames=frames, fps=request.fps, info={"backend": self.name, "note": "no motion"},
+                                  valid=np.ones(frames.shape[:3], bool))
         opts: dict[str, Any] = dict(request.options)
-        frames = render_preview(request.image, request.tracks, progress=progress, **opts)
-        return GeneratedVideo(frames=frames, fps=request.tracks.fps, info={"backend": self.name, **opts})
+        result = render_preview(request.image, tracks, camera=request.camera, depth=request.depth,
+                                progress=progress, **opts)
+        return GeneratedVideo(frames=result.frames, fps=request.fps, valid=result.valid,
+                              info={"backend": self.name, **opts, **result.info})

@@ -80,6 +80,13 @@ def fallback_depth(K: np.ndarray, points: np.ndarray, fallback: Fallback, distan
     return z
 
 
+def default_distance(camera: CameraPath) -> float:
+    """The stand-in scene's distance when none is given: 3 m for metric paths, else 3× the camera's largest
+    travel from its first position (1 for a camera that does not move)."""
+    travel = float(np.linalg.norm(camera.centers - camera.centers[0], axis=1).max())
+    return 3.0 if camera.metric else max(3.0 * travel, 1.0) if travel > 0 else 1.0
+
+
 def _zbuffer_visible(camera: CameraPath, scene: np.ndarray, uv: np.ndarray, depth: np.ndarray,
                      tolerance: float, cell: int = 4) -> np.ndarray:
     """Whether each tracked point is unoccluded: a coarse z-buffer of ``scene`` points per frame.
@@ -140,8 +147,7 @@ def camera_to_tracks(
         z = sample_depth(depth, pts, size)
     else:
         if distance is None:
-            travel = float(np.linalg.norm(camera.centers - camera.centers[0], axis=1).max())
-            distance = 3.0 if camera.metric else max(3.0 * travel, 1.0) if travel > 0 else 1.0
+            distance = default_distance(camera)
         z = fallback_depth(K0, pts, fallback, distance, height)
     cam_pts = _rays(K0, pts) * z[:, None]
     world = cam_pts @ camera.c2w[0, :3, :3].T + camera.c2w[0, :3, 3]

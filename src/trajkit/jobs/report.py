@@ -41,6 +41,9 @@ def write_report(folder: Path, record: dict[str, Any]) -> Path:
     items = [_figure('<video id="video" src="video.mp4" controls autoplay muted loop playsinline></video>',
                      f"result — {res['backend']} backend, {res['frames']} frames at {res['fps']:g} fps, "
                      f"{res['size'][0]}×{res['size'][1]}") + _PLAYBACK]
+    if (folder / "mask.mp4").exists():
+        items.append(_figure('<video src="mask.mp4" controls autoplay muted loop playsinline></video>',
+                             "valid pixels: white = moved first-frame content, black = filled in"))
     if (folder / "overlay.mp4").exists():
         items.append(_figure('<video src="overlay.mp4" controls autoplay muted loop playsinline></video>',
                              f"tracks on the result ({res['tracks']} tracks)"))
@@ -54,6 +57,12 @@ def write_report(folder: Path, record: dict[str, Any]) -> Path:
             ("seed", res["seed"]), ("notes", "; ".join(record["notes"]) or "—"),
             ("versions", ", ".join(f"{k} {v}" for k, v in record["versions"].items())),
             ("timings", ", ".join(f"{k} {v} s" for k, v in record["timings_s"].items()))]
+    ref = record.get("reference")
+    if ref:
+        figures = (f"error: {ref['error']}" if "error" in ref else
+                   f"PSNR {ref['psnr_mean']:.2f} dB mean ({ref['psnr_min']:.2f} min), SSIM {ref['ssim_mean']:.4f} mean "
+                   f"({ref['ssim_min']:.4f} min) against {ref['source']}")
+        rows.insert(0, ("against the truth", figures))
     table = "".join(f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(str(v))}</td></tr>" for k, v in rows)
     page = (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(record['name'])} — "
             f"trajkit</title><style>{_STYLE}</style></head><body><h1>{html.escape(record['name'])}</h1>"

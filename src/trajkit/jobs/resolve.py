@@ -47,6 +47,7 @@ class ResolvedJob:
     request: GenerationRequest
     image_path: Path | None
     notes: list[str] = field(default_factory=list)
+    reference: str | Path | None = None  # a scene name ("demo") or the path of the true video
 
 
 def resolve_path(value: str, base: Path, field_name: str) -> Path:
@@ -257,6 +258,22 @@ def _load_depth(spec: JobSpec, base: Path) -> np.ndarray | None:
         raise TrajkitError(f"field 'depth': {exc}") from exc
 
 
+def stand_in_depth(camera: CameraPath, depth: np.ndarray | None, fallback: str, distance: float | None,
+                   height: float) -> np.ndarray:
+    """The first frame's depth on the camera's canvas: the depth map when given, else the stand-in scene the camera
+    is bridged with (a plane, or ground + wall), so renderers and the bridge see one scene."""
+    from ..bridge.camera_to_tracks import default_distance, fallback_depth
+    from ..bridge.camera_to_tracks import grid_points_from_depth as pixel_centres
+
+    if depth is not None:
+        return depth
+    w, h = camera.size
+    pts = pixel_centres(np.zeros((h, w)), camera.size, 1)
+    d = distance if distance is not None else default_distance(camera)
+    z = fallback_depth(camera.Ks[0], pts, fallback, d, height)  # type: ignore[arg-type]
+    return z.reshape(h, w).astype(np.float32)
+
+
 def resolve_job(spec: JobSpec, base: Path, index: int = 0, backend: str | None = None) -> ResolvedJob:
     """Check and load everything a job needs; raise a :class:`TrajkitError` naming the field otherwise."""
     from ..bridge import add_camera_motion, camera_to_tracks, entities_to_tracks
@@ -291,12 +308,14 @@ def resolve_job(spec: JobSpec, base: Path, index: int = 0, backend: str | None =
     entities, ground, model_entities = _resolve_entities(spec, base, size, notes,  # type: ignore[arg-type]
                                                          dataset_crop=crop)
     depth = _load_depth(spec, base)
-    parts = []
+    parts, objects = [], []
+    scene_depth = None
     if camera is not None:
         cs = spec.camera
         assert cs is not None
         background = camera_to_tracks(camera, depth=depth, grid=cs.grid, fallback=cs.fallback, distance=cs.distance,
                                       height=cs.height)
+        scene_depth = stand_in_depth(camera, depth, cs.fallback, cs.distance, cs.height)
         if tracks is not None:
             tracks = add_camera_motion(tracks, camera, depth=depth, distance=cs.distance or 3.0)
             notes.append("camera motion composed onto the object tracks")
@@ -305,18 +324,37 @@ def resolve_job(spec: JobSpec, base: Path, index: int = 0, backend: str | None =
                      f"({'depth map' if depth is not None else cs.fallback + ' fallback'})")
     if tracks is not None:
         parts.insert(0, tracks)
+        objects.append(tracks)
     if entities is not None:
-        parts.append(entities_to_tracks(entities, footprint=spec.entities.footprint, ground=ground))  # type: ignore[union-attr]
+        bridged = entities_to_tracks(entities, footprint=spec.entities.footprint, ground=ground)  # type: ignore[union-attr]
+        parts.append(bridged)
+        objects.append(bridged)
         notes.append("entities bridged to tracks through their camera")
     all_tracks = Tracks.concatenate(parts) if parts else None
+    object_tracks = Tracks.concatenate(objects) if objects else None
     image = None if original is None else resize_image(original, size)  # type: ignore[arg-type]
     name = spec.name or f"{index:03d}_{image_path.stem if image_path else 'job'}"
     request = GenerationRequest(size=size, frames=spec.frames, fps=spec.fps, image=image,  # type: ignore[arg-type]
                                 source_image=original, prompt=spec.prompt, tracks=all_tracks, camera=camera,
+                                object_tracks=object_tracks, depth=scene_depth,
                                 entities=entities if model_entities is None else model_entities,
                                 seed=spec.seed, options=dict(spec.options))
     check = getattr(BACKENDS[backend_name], "check_request", None)
     if check is not None:
         check(request)
     return ResolvedJob(name=name, spec=spec.model_copy(update={"backend": backend_name}), request=request,
-                       image_path=image_path, notes=notes)
+                       image_path=image_path, notes=notes, reference=_resolve_reference(spec, base))
+
+
+def _resolve_reference(spec: JobSpec, base: Path) -> str | Path | None:
+    """``reference``: ``scene:NAME`` (a ray-cast scene of :mod:`trajkit.evaluate.scenes`) or a video file."""
+    from ..evaluate.scenes import SCENES
+
+    if spec.reference is None:
+        return None
+    if spec.reference.startswith("scene:"):
+        name = spec.reference[len("scene:"):]
+        if name not in SCENES:
+            raise TrajkitError(f"field 'reference': unknown scene {name!r}; known: {', '.join(sorted(SCENES))}")
+        return name
+    return resolve_path(spec.reference, base, "reference")

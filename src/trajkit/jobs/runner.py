@@ -56,9 +56,9 @@ def _versions() -> dict[str, str]:
 
 
 def write_outputs(job: ResolvedJob, frames: np.ndarray, fps: float, folder: Path, timings: dict[str, float],
-                  info: dict[str, Any] | None = None) -> None:
+                  info: dict[str, Any] | None = None, valid: np.ndarray | None = None) -> None:
     """Write every output of a rendered job into ``folder`` (which must exist); ``info`` is what the backend
-    reported (recorded in ``job.json`` as ``backend_info``)."""
+    reported (recorded in ``job.json`` as ``backend_info``), ``valid`` its per-pixel mask (``mask.mp4``)."""
     import cv2
 
     from ..formats.native import write_json
@@ -68,6 +68,9 @@ def write_outputs(job: ResolvedJob, frames: np.ndarray, fps: float, folder: Path
 
     req = job.request
     write_mp4(folder / "video.mp4", frames, fps)
+    if valid is not None:
+        mask = np.repeat((np.asarray(valid, dtype=np.uint8) * 255)[..., None], 3, axis=-1)
+        write_mp4(folder / "mask.mp4", mask, fps)
     controls = folder / "controls"
     controls.mkdir()
     if req.tracks is not None:
@@ -95,8 +98,33 @@ def write_outputs(job: ResolvedJob, frames: np.ndarray, fps: float, folder: Path
         "backend_info": dict(info or {}),
         "status": "done",
     }
+    if job.reference is not None:
+        record["reference"] = reference_metrics(job, frames)
     atomic_write_text(folder / "job.json", dump_json(record))
     write_report(folder, record)
+
+
+def reference_metrics(job: ResolvedJob, frames: np.ndarray) -> dict[str, Any]:
+    """PSNR/SSIM of the rendered frames against the job's true video (computed before any video encoding)."""
+    from ..evaluate.frames import compare_videos
+    from ..evaluate.scenes import SCENES
+    from ..viz.video import read_mp4
+
+    req = job.request
+    try:
+        if isinstance(job.reference, str):
+            truth = SCENES[job.reference](req.camera, req.size, req.frames, req.fps)
+            source = f"scene:{job.reference}"
+        else:
+            truth, _ = read_mp4(job.reference)  # type: ignore[arg-type]
+            source = str(job.reference)
+        if truth.shape != frames.shape:
+            raise TrajkitError(f"the reference has {truth.shape[0]} frames of {truth.shape[2]}×{truth.shape[1]}, "
+                               f"the result {frames.shape[0]} of {frames.shape[2]}×{frames.shape[1]}")
+        metrics = compare_videos(frames, truth)
+    except TrajkitError as exc:
+        return {"error": str(exc)}
+    return {"source": source, **{k: (round(v, 4) if isinstance(v, float) else v) for k, v in metrics.items()}}
 
 
 def run_one(job: ResolvedJob, out_root: Path, progress: Progress | None = None) -> Path:
@@ -118,7 +146,8 @@ def run_one(job: ResolvedJob, out_root: Path, progress: Progress | None = None) 
 
         video = backend.generate(job.request, report)
         rendered = time.perf_counter()
-        write_outputs(job, video.frames, video.fps, work, {"render": rendered - start}, dict(video.info))
+        write_outputs(job, video.frames, video.fps, work, {"render": rendered - start}, dict(video.info),
+                      video.valid)
         final = out_root / job.name
         if final.exists():
             shutil.rmtree(final)

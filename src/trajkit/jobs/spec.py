@@ -15,7 +15,9 @@
     size: auto                      # auto = ATI's Wan latent rule from the image, or [W, H]
     seed: 0
     backend: preview
-    options: {radius: 8}            # backend options
+    options: {cell: 8}              # backend options
+    reference: truth.mkv            # the true video, if known: PSNR/SSIM of the result against it in the report
+                                    # (a video file; lossless .mkv/FFV1 is best), or scene:demo (ray-cast)
 
 Relative paths are resolved against the job file's folder; ``example:NAME`` names a bundled file. A job
 file may hold one job, a list of jobs, or ``{jobs: [...]}``; ATI's ``examples/test.yaml`` (a list of
@@ -140,6 +142,7 @@ class JobSpec(_Spec):
     seed: int = 0
     backend: str = "preview"
     options: dict[str, Any] = Field(default_factory=dict)
+    reference: str | None = None
 
     @field_validator("tracks", "camera", "entities", mode="before")
     @classmethod

@@ -1,0 +1,92 @@
+"""A camera path + the first frame's depth → where every first-frame pixel is seen in frame t.
+
+Each pixel centre (array coords ``(x, y)``, canvas ``(x + ½, y + ½)``) is lifted to 3D through the first camera
+at its depth (camera-space z, the depth-map convention of :mod:`trajkit.bridge.camera_to_tracks`) and projected
+through the camera of frame t. This is the exact motion of a static scene; splatted with a z-buffer
+(:mod:`.splat`) it is a re-rendering of the first frame's point cloud, with disocclusions left as holes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...core.camera import CameraPath
+from ...core.errors import ValidationError
+
+NEAR = 1e-3
+
+
+def depth_on_canvas(depth: np.ndarray, size: tuple[int, int], where: str = "preview") -> np.ndarray:
+    """``depth`` checked (2-D, finite, positive, the canvas's aspect) and brought to ``size`` (nearest: a
+    depth edge must not invent in-between surfaces) as float32 ``(H, W)``."""
+    import cv2
+
+    d = np.asarray(depth)
+    if d.ndim == 3 and d.shape[-1] == 1:
+        d = d[..., 0]
+    if d.ndim != 2 or d.size == 0 or not np.issubdtype(d.dtype, np.number):
+        raise ValidationError("depth", "a 2-D map of camera-space depths", f"shape {d.shape} {d.dtype}", where=where)
+    d = d.astype(np.float32)
+    if not np.isfinite(d).all() or (d <= 0).any():
+        bad = int((~np.isfinite(d)).sum() + (d <= 0).sum())
+        raise ValidationError("depth", "finite, positive depths everywhere", f"{bad} non-finite or non-positive "
+                              "values", where=where)
+    w, h = size
+    if abs(d.shape[1] / d.shape[0] - w / h) > 0.02 * w / h:
+        raise ValidationError("depth", f"a map with the canvas's aspect ({w}×{h})",
+                              f"{d.shape[1]}×{d.shape[0]}", where=where)
+    if d.shape != (h, w):
+        d = cv2.resize(d, (w, h), interpolation=cv2.INTER_NEAREST)
+    return d
+
+
+def pixel_rays(K: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """``(H, W, 3)`` camera-space directions (z = 1) through every pixel centre of the canvas."""
+    w, h = size
+    xs, ys = np.meshgrid(np.arange(w) + 0.5, np.arange(h) + 0.5)
+    Kinv = np.linalg.inv(K)
+    return np.stack([xs, ys, np.ones_like(xs)], axis=-1) @ Kinv.T
+
+
+def lift(camera: CameraPath, points: np.ndarray, depth: np.ndarray) -> np.ndarray:
+    """World points ``(..., 3)`` of canvas pixels ``points (..., 2)`` at camera-space ``depth (...)`` in frame 0."""
+    homo = np.concatenate([points, np.ones(points.shape[:-1] + (1,))], axis=-1)
+    cam = (homo @ np.linalg.inv(camera.Ks[0]).T) * depth[..., None]
+    return cam @ camera.c2w[0, :3, :3].T + camera.c2w[0, :3, 3]
+
+
+def project(camera: CameraPath, t: int, world: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Canvas positions ``(..., 2)`` and camera-space z ``(...)`` of world points in frame ``t``."""
+    w2c = camera.w2c[t]
+    cam = world @ w2c[:3, :3].T.astype(world.dtype) + w2c[:3, 3].astype(world.dtype)
+    z = cam[..., 2]
+    safe = np.where(z > NEAR, z, 1.0)
+    pix = cam @ camera.Ks[t].T.astype(world.dtype)
+    return pix[..., :2] / safe[..., None], z
+
+
+class Reprojection:
+    """The forward map of a static scene: first-frame pixels with ``depth`` seen through ``camera``."""
+
+    def __init__(self, camera: CameraPath, depth: np.ndarray) -> None:
+        w, h = camera.size
+        if depth.shape != (h, w):
+            raise ValidationError("depth", f"a {w}×{h} map", f"{depth.shape[1]}×{depth.shape[0]}",
+                                  where="Reprojection")
+        self.camera = camera
+        cam = pixel_rays(camera.Ks[0], camera.size) * depth[..., None]
+        self.world = (cam @ camera.c2w[0, :3, :3].T + camera.c2w[0, :3, 3]).astype(np.float32)
+
+    def forward(self, t: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(tx, ty, z)`` ``(H, W)`` float32 at frame t: target array coords, camera-space z (+inf behind)."""
+        w2c = self.camera.w2c[t]
+        K = self.camera.Ks[t]
+        # K·[R|t] in one 3×4 matrix: pixel-homogeneous coordinates straight from world points.
+        P = (K @ w2c[:3]).astype(np.float32)
+        hom = self.world @ P[:, :3].T + P[:, 3]
+        z = (self.world @ w2c[2, :3].astype(np.float32)) + np.float32(w2c[2, 3])
+        ok = z > NEAR
+        inv = np.where(ok, 1.0 / np.where(ok, hom[..., 2], 1.0), 0.0).astype(np.float32)
+        tx = hom[..., 0] * inv - 0.5
+        ty = hom[..., 1] * inv - 0.5
+        return tx, ty, np.where(ok, z, np.inf).astype(np.float32)
