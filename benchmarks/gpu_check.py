@@ -43,9 +43,12 @@ the peak counter reset between sections; the JSON at ``--json`` is rewritten aft
 
 Estimated real-size times on one H200 (≈ 790 TFLOP/s bf16 peak; the estimates assume 450 TFLOP/s sustained
 bf16 and 40 TFLOP/s float32 without TF32). A Wan 14B forward at 32 760 tokens is ≈ 1.7 PFLOP (0.8 linear + 0.9
-self-attention), ≈ 3.7 s: ``wan_step`` ≈ 50 s, ``cogvideox`` ≈ 40 s, ``director`` ≈ 25 s, ``wan_precision``
-≈ 40 s, ``wan_offload`` ≈ 55 s (group) + 35 s (sequential); about 4½ min with imports, under the default budget of
-450 s. A watchdog ends the process (JSON kept) 60 s after the budget whatever is running.
+self-attention), ≈ 3.7 s: ``wan_step`` ≈ 45 s, ``cogvideox`` ≈ 40 s, ``director`` ≈ 25 s, ``wan_precision``
+≈ 36 s (float32 forwards of 10 + 20 + 40 blocks at 9 360 tokens ≈ 0.5 PFLOP), ``wan_offload`` ≈ 45 s (group) + 33 s
+(sequential); about 4½ min with imports, under the default budget of 450 s. The first H200 run (2026-12-04, all
+sections but ``wan_precision``, which then had a hook bug) took 211 s in all: a step ran at 530 TFLOP/s, group
+offloading's setup (moving and pinning 33 GB) took 44 s. A watchdog ends the process (JSON kept) 60 s after the
+budget whatever is running. The JSON is strict (NaN written as null).
 
     python3 benchmarks/gpu_check.py --json out/gpu_check.json           # the GPU run (real sizes)
     python3 benchmarks/gpu_check.py --smoke --json /tmp/gpu_check.json  # tiny models on the CPU, every section
@@ -67,6 +70,7 @@ import sys
 import threading
 import time
 import traceback
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -81,6 +85,8 @@ SECTIONS = ("wan_step", "cogvideox", "director", "wan_precision", "wan_offload")
 BF16_FLOPS, FP32_FLOPS = 450e12, 40e12
 WATCHDOG_GRACE_S = 60.0
 GIB = 2**30
+#: Wan2.1-I2V-14B's shape, for the time estimates when the config itself cannot be imported.
+WAN_14B_SHAPE = {"num_attention_heads": 40, "attention_head_dim": 128, "ffn_dim": 13824, "num_layers": 40}
 
 
 def say(*parts: object) -> None:
@@ -98,7 +104,7 @@ class Settings:
     smoke: bool
     device: str
     dtype: torch.dtype
-    wan: dict[str, Any]
+    wan: dict[str, Any] | None
     wan_size: tuple[int, int]
     wan_frames: int
     tracks: list[int]
@@ -110,41 +116,59 @@ class Settings:
     director: Any
     director_tokens: int
     director_batches: list[int]
-    precision: dict[str, Any]
+    precision: dict[str, Any] | None
     precision_size: tuple[int, int]
     precision_frames: int
     precision_depths: list[int]
     offloads: list[str] = field(default_factory=lambda: ["group", "sequential"])
 
 
+def _optional(what: str, make: Callable[[], Any]) -> Any:
+    """``make()``, or ``None`` (traceback printed) when it fails: the sections that need it then fail on their
+    own and the others still run."""
+    try:
+        return make()
+    except Exception:
+        say(f"could not prepare {what}:\n{traceback.format_exc()}")
+        return None
+
+
+def _wan_config(layers: int, **narrow: int) -> dict[str, Any] | None:
+    return _optional("the Wan config", lambda: __import__("wan_step").wan_config(layers, **narrow))
+
+
+def _director_config(**narrow: int) -> Any:
+    def make() -> Any:
+        from director_sampling import director_config
+
+        return replace(director_config("gendop"), **narrow)
+
+    return _optional("the director config", make)
+
+
 def real_settings(args: argparse.Namespace) -> Settings:
     """The issue's sizes: Wan2.1-I2V-14B at 480×832×81, CogVideoX-5B at 480×720×49, GenDoP's director."""
     import trajmaster_injector
-    import wan_step
-    from director_sampling import director_config
 
-    director = director_config("gendop")
-    return Settings(smoke=False, device=args.device, dtype=torch.bfloat16, wan=wan_step.wan_config(40),
+    director = _director_config()
+    return Settings(smoke=False, device=args.device, dtype=torch.bfloat16, wan=_wan_config(40),
                     wan_size=(832, 480), wan_frames=81, tracks=args.tracks, steps=40, repeat=args.repeat,
                     cog=trajmaster_injector.COGVIDEOX_5B, cog_size=(720, 480), cog_frames=49, director=director,
-                    director_tokens=director.tokenizer().length, director_batches=[1, 32],
-                    precision=wan_step.wan_config(40), precision_size=(832, 480),
+                    director_tokens=director.tokenizer().length if director else 300, director_batches=[1, 32],
+                    precision=_wan_config(40), precision_size=(832, 480),
                     precision_frames=args.precision_frames, precision_depths=[10, 20, 40])
 
 
 def smoke_settings(args: argparse.Namespace) -> Settings:
     """Tiny models on the CPU (float32 timings; bf16 only where the precision check needs it)."""
     import trajmaster_injector
-    import wan_step
-    from director_sampling import director_config
 
-    tiny_wan = wan_step.wan_config(1, heads=2, ffn=512)
-    director = replace(director_config("gendop"), hidden=64, heads=2, ffn=128, layers=1)
-    return Settings(smoke=True, device=args.device, dtype=torch.float32, wan=tiny_wan, wan_size=(64, 64),
-                    wan_frames=9, tracks=[8], steps=40, repeat=1, cog=trajmaster_injector.CPU_SIZED,
-                    cog_size=(64, 64), cog_frames=9, director=director, director_tokens=14, director_batches=[1, 4],
-                    precision={**tiny_wan, "num_layers": 2}, precision_size=(64, 64), precision_frames=9,
-                    precision_depths=[1, 2])
+    return Settings(smoke=True, device=args.device, dtype=torch.float32, wan=_wan_config(1, heads=2, ffn=512),
+                    wan_size=(64, 64), wan_frames=9, tracks=[8], steps=40, repeat=1,
+                    cog=trajmaster_injector.CPU_SIZED, cog_size=(64, 64), cog_frames=9,
+                    director=_director_config(hidden=64, heads=2, ffn=128, layers=1), director_tokens=14,
+                    director_batches=[1, 4], precision=_wan_config(2, heads=2, ffn=512), precision_size=(64, 64),
+                    precision_frames=9, precision_depths=[1, 2])
 
 
 # ----------------------------------------------------------------------------------------------- estimates
@@ -171,13 +195,14 @@ def estimates(s: Settings) -> dict[str, float]:
     if s.smoke:
         return {"wan_step": 30, "cogvideox": 30, "director": 20, "wan_precision": 30, "wan_offload": 40,
                 "wan_offload.sequential": 20}
-    forward = wan_forward_flops(s.wan, wan_tokens(s.wan_size, s.wan_frames)) / BF16_FLOPS
-    depth_sum = sum(s.precision_depths) / s.precision["num_layers"]
-    fp32 = wan_forward_flops(s.precision, wan_tokens(s.precision_size, s.precision_frames)) / FP32_FLOPS
+    wan = s.wan or WAN_14B_SHAPE
+    forward = wan_forward_flops(wan, wan_tokens(s.wan_size, s.wan_frames)) / BF16_FLOPS
+    depth_sum = sum(s.precision_depths) / (s.precision or wan)["num_layers"]
+    fp32 = wan_forward_flops(s.precision or wan, wan_tokens(s.precision_size, s.precision_frames)) / FP32_FLOPS
     return {"wan_step": 15 + 4 * forward * (1 + len(s.tracks)),
             "cogvideox": 40.0, "director": 25.0,
             "wan_precision": 20 + depth_sum * fp32 * 1.2,
-            "wan_offload": 25 + 4 * forward * 1.3 + 35,
+            "wan_offload": 25 + 4 * forward * 1.3,  # group; sequential is decided inside the section
             "wan_offload.sequential": 25 + forward + 33e9 / 8e9}
 
 
@@ -203,8 +228,19 @@ class Report:
         with self.lock:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             tmp = self.path.with_name(self.path.name + ".tmp")
-            tmp.write_text(json.dumps(self.data, indent=1, default=_jsonable, allow_nan=True))
+            tmp.write_text(json.dumps(_finite(self.data), indent=1, default=_jsonable, allow_nan=False))
             os.replace(tmp, self.path)
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with NaN / infinite floats as ``None`` (strict JSON; the CPU has no peak GPU memory)."""
+    if isinstance(value, float):
+        return value if value == value and abs(value) != float("inf") else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
 
 
 def _jsonable(value: Any) -> Any:
@@ -487,7 +523,10 @@ def run_variant(model: torch.nn.Module, x: dict[str, torch.Tensor], depths: list
             out["block_rel_err"].append(_rel(y, reference["blocks"][i]))
 
     def dtype_of(key: str) -> Callable[..., None]:
-        return lambda module, args, y: out["dtypes"].setdefault(key, str(y.dtype))
+        def hook(module: torch.nn.Module, args: tuple[Any, ...], y: torch.Tensor) -> None:
+            out["dtypes"].setdefault(key, str(y.dtype))  # a hook must return None: a value would replace y
+
+        return hook
 
     with torch.no_grad():
         for depth in depths:
@@ -625,8 +664,10 @@ RUNNERS: dict[str, Callable[[Settings, Callable[[str, Any], None], float], None]
 # ----------------------------------------------------------------------------------------------- main
 
 
-def run_section(name: str, s: Settings, report: Report, deadline: float, estimate: float) -> None:
-    """Run one section within the budget; errors and timeouts are printed and recorded, never raised."""
+def run_section(name: str, s: Settings, report: Report, deadline: float, estimate: float, optional: float = 0.0
+                ) -> None:
+    """Run one section within the budget (``optional``: seconds of parts it may add if time is left); errors and
+    timeouts are printed and recorded, never raised."""
     left = deadline - time.monotonic()
     say(f"\n=== {name} (estimated {estimate:.0f} s, {left:.0f} s of budget left) ===")
     report.put(name, "estimate_s", estimate)
@@ -637,7 +678,7 @@ def run_section(name: str, s: Settings, report: Report, deadline: float, estimat
     started = time.monotonic()
     status = "ok"
     try:
-        with time_limit(min(left, max(2 * estimate, estimate + 60))):
+        with time_limit(min(left, max(2 * estimate, estimate + 60) + optional)):
             RUNNERS[name](s, lambda key, value: report.put(name, key, value), deadline)
     except Exception:
         status = "failed"
@@ -669,6 +710,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    warnings.filterwarnings("ignore", message="Mismatch dtype between input and weight")  # rms_norm, section 4 (b)
     sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling benchmark modules
     if not args.smoke and not args.device.startswith("cuda"):
         say("the real sizes need a CUDA GPU (a 14B model); use --smoke on the CPU")
@@ -686,7 +728,7 @@ def main(argv: list[str] | None = None) -> int:
     say("plan (estimated s): " + ", ".join(f"{k} {v:.0f}" for k, v in plan.items()) +
         f"; budget {args.budget_s:.0f} s")
     for name in args.sections:
-        run_section(name, settings, report, deadline, plan[name])
+        run_section(name, settings, report, deadline, plan[name], plan.get(name + ".sequential", 0.0))
     report.data["total_s"] = time.monotonic() - START
     report.write()
     statuses = {name: report.section(name).get("status") for name in args.sections}
