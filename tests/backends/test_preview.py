@@ -167,8 +167,12 @@ def test_crossing_tracks_never_fold_the_mesh() -> None:
     fixed, passes = unfold(moved, deformer.vertices, 8)
     assert passes > 0 and not folded_cells(fixed, 8).any()
     assert raw.shape == moved.shape
-    result = render_preview(textured_image(2), tracks, segment=False)
+    # One region holding both tracks (discs of 60 px merge): its mesh must fold or be repaired.
+    result = render_preview(textured_image(2), tracks, segment=False, region=60)
     assert result.info["unfolded_frames"] > 0 and result.info["folded_cells_after"] == 0
+    # Two separate regions move independently: nothing to repair.
+    apart = render_preview(textured_image(2), tracks, segment=False, region=20)
+    assert apart.info["unfolded_frames"] == 0
 
 
 def test_bad_input_is_named() -> None:

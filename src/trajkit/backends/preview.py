@@ -67,8 +67,9 @@ def render_preview(image: np.ndarray, tracks: Tracks | None = None, *, camera: C
 
 
 def render_scene(scene: PreviewScene, progress: Progress = no_progress, workers: int | None = None) -> PreviewRender:
-    """Render every frame of a prepared scene; frames are independent, so ``workers`` threads (default: one per
-    core, at most 4) render them side by side — numpy and OpenCV release the GIL in the heavy loops."""
+    """Render every frame of a prepared scene. Frames are independent: ``workers`` threads (default one per core, at
+    most 4) render them side by side; numpy and OpenCV release the GIL in their heavy loops. (Not processes: forking
+    after OpenCV has started its thread pool can hang the child.)"""
     import os
     from concurrent.futures import ThreadPoolExecutor
 
@@ -77,12 +78,13 @@ def render_scene(scene: PreviewScene, progress: Progress = no_progress, workers:
     valid = np.empty((scene.num_frames, h, w), dtype=bool)
     frames[0], valid[0] = scene.image, True
     progress(1, scene.num_frames)
-    count = workers or min(4, os.cpu_count() or 1)
+    count = min(workers or os.cpu_count() or 1, 4, max(scene.num_frames - 1, 1))
     with ThreadPoolExecutor(max_workers=count) as pool:
-        for done, (t, (frame, ok)) in enumerate(zip(range(1, scene.num_frames),
-                                                    pool.map(scene.frame, range(1, scene.num_frames)),
-                                                    strict=True), start=2):
+        for done, (t, (frame, ok, mesh)) in enumerate(
+                zip(range(1, scene.num_frames), pool.map(scene.frame, range(1, scene.num_frames)), strict=True),
+                start=2):
             frames[t], valid[t] = frame, ok
+            scene.record(mesh)
             progress(done, scene.num_frames)
     return PreviewRender(frames=frames, valid=valid, info=scene.summary())
 

@@ -10,7 +10,8 @@ additions make it a renderer's tool:
 * the sums run over each vertex's ``k`` nearest controls only (a k-d tree built once), with weights tapered
   to zero at the (k+1)-th neighbour so the field stays continuous — thousands of tracks cost what a dozen do;
 * ``a`` is pulled towards 1 by ``λ = ρ² Σ w`` (as if two virtual controls ``ρ`` px away stayed rigid), so one
-  control translates and two controls rotate/scale without dividing by zero.
+  control translates and two controls rotate/scale without dividing by zero; its magnitude (the local scale) is
+  clamped to ``[1/MAX_SCALE, MAX_SCALE]``.
 
 Vertices lie on a ``cell``-spaced grid in array coordinates (pixel centres at integers); the dense map is the
 bilinear interpolation of the vertex positions (each mesh cell a bilinear quad). A quad is *folded* when one
@@ -27,6 +28,9 @@ import numpy as np
 
 ALPHA = 1.5
 RIGID_RADIUS = 4.0
+#: A region may grow or shrink at most this much: tracks that fly apart tear a region into pieces that follow
+#: each track rather than blowing it up (the "wave becomes a blob" of the Shepard preview).
+MAX_SCALE = 1.5
 MIN_AREA = 0.02  # a corner triangle must keep ≥ 2 % of its rest area (× 2, i.e. of cell²) to count as unfolded
 
 
@@ -78,6 +82,8 @@ class MeshDeformer:
     vertices: np.ndarray
     neighbours: np.ndarray
     weights: np.ndarray
+    distances: np.ndarray
+    starts: np.ndarray
 
     @classmethod
     def build(cls, size: tuple[int, int], starts: np.ndarray, *, cell: int = 8, k: int = 12,
@@ -96,9 +102,31 @@ class MeshDeformer:
             # Taper to zero at the (k+1)-th neighbour: the field stays continuous where neighbour sets change.
             cut = np.maximum(dist[:, -1:], 1e-9)
             weights = weights[:, :-1] * np.clip(1.0 - (dist[:, :-1] / cut) ** 2, 0.0, 1.0) ** 2
-            idx = idx[:, :-1]
+            idx, dist = idx[:, :-1], dist[:, :-1]
             weights[:, 0] = np.maximum(weights[:, 0], 1e-12)  # equidistant ties must not zero every weight
-        return cls(size=size, cell=cell, vertices=vertices, neighbours=idx, weights=weights)
+        return cls(size=size, cell=cell, vertices=vertices, neighbours=idx, weights=weights, distances=dist,
+                   starts=np.asarray(starts, dtype=np.float64))
+
+    def pin(self, moved: np.ndarray, goal: np.ndarray, rounds: int = 2) -> np.ndarray:
+        """Vertex positions corrected so that every control's start lands on ``goal (N, 2)``.
+
+        MLS moves the controls only approximately (the rigidity prior, the scale clamp, the vertex grid). The miss
+        ``goal − F(start)`` of each control, with ``F`` the bilinear mesh map, is spread to the vertices around it
+        with a Gaussian of 1.5 cells (it fades to nothing further away), ``rounds`` times.
+        """
+        from .splat import sample_points
+
+        sigma = 1.5 * self.cell
+        fade = np.exp(-(self.distances**2) / (2 * sigma * sigma))
+        gx = (self.starts[:, 0] / self.cell).astype(np.float32)
+        gy = (self.starts[:, 1] / self.cell).astype(np.float32)
+        out = moved.astype(np.float32)
+        for _ in range(rounds):
+            lands = sample_points(out, gx, gy)
+            miss = goal - lands
+            spread = (fade[..., None] * miss[self.neighbours]).sum(axis=1) / np.maximum(fade.sum(axis=1), 1.0)[:, None]
+            out = out + spread.reshape(out.shape).astype(np.float32)
+        return out.astype(np.float64)
 
     def deform(self, p: np.ndarray, q: np.ndarray, active: np.ndarray | None = None,
                at: np.ndarray | None = None) -> np.ndarray:
@@ -117,6 +145,8 @@ class MeshDeformer:
         ph, qh = P - ps, Q - qs
         lam = RIGID_RADIUS**2 * total[:, 0]
         a = ((w * np.conj(ph) * qh).sum(axis=1) + lam) / ((w * (ph.real**2 + ph.imag**2)).sum(axis=1) + lam)
+        mag = np.maximum(np.abs(a), 1e-12)
+        a = a / mag * np.clip(mag, 1.0 / MAX_SCALE, MAX_SCALE)
         v = self.vertices if at is None else at
         vc = v[..., 0].ravel() + 1j * v[..., 1].ravel()
         out = a * (vc - ps[:, 0]) + qs[:, 0]
@@ -124,7 +154,7 @@ class MeshDeformer:
 
 
 def unfold(moved: np.ndarray, rest: np.ndarray, cell: int, region: np.ndarray | None = None,
-           fallback: tuple[complex, complex, complex] | None = None, passes: int = 8) -> tuple[np.ndarray, int]:
+           fallback: tuple[complex, complex, complex] | None = None, passes: int = 24) -> tuple[np.ndarray, int]:
     """Remove fold-overs from vertex positions ``moved (gh, gw, 2)`` (rest positions ``rest``).
 
     Only quads flagged in ``region (gh−1, gw−1)`` count (default all). Displacements around folded quads are

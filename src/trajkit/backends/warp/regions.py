@@ -87,9 +87,9 @@ def object_mask(image: np.ndarray, moving: np.ndarray, anchors: np.ndarray, radi
     count, labels = cv2.connectedComponents(fg, connectivity=8)
     keep = np.zeros(count, bool)
     keep[np.unique(labels[core & (fg > 0)])] = True
-    fg[core] = 1  # the seeds themselves always move
     keep[0] = False
     fg = keep[labels].astype(np.uint8)
+    fg[core] = 1  # the seeds themselves always move
     if scale < 1:
         fg = cv2.resize(fg, (w, h), interpolation=cv2.INTER_LINEAR)
     # Take the anti-aliased rim along: left behind, it would draw the object's outline at its old place.

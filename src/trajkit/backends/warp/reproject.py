@@ -75,7 +75,8 @@ class Reprojection:
                                   where="Reprojection")
         self.camera = camera
         cam = pixel_rays(camera.Ks[0], camera.size) * depth[..., None]
-        self.world = (cam @ camera.c2w[0, :3, :3].T + camera.c2w[0, :3, 3]).astype(np.float32)
+        world = (cam @ camera.c2w[0, :3, :3].T + camera.c2w[0, :3, 3]).astype(np.float32)
+        self.xyz = tuple(np.ascontiguousarray(world[..., k]) for k in range(3))
 
     def forward(self, t: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(tx, ty, z)`` ``(H, W)`` float32 at frame t: target array coords, camera-space z (+inf behind)."""
@@ -83,10 +84,15 @@ class Reprojection:
         K = self.camera.Ks[t]
         # K·[R|t] in one 3×4 matrix: pixel-homogeneous coordinates straight from world points.
         P = (K @ w2c[:3]).astype(np.float32)
-        hom = self.world @ P[:, :3].T + P[:, 3]
-        z = (self.world @ w2c[2, :3].astype(np.float32)) + np.float32(w2c[2, 3])
+        X, Y, Z = self.xyz
+        # Plain multiply-adds (no BLAS call: its threads would fight the frame workers for the cores).
+        hx = P[0, 0] * X + P[0, 1] * Y + P[0, 2] * Z + P[0, 3]
+        hy = P[1, 0] * X + P[1, 1] * Y + P[1, 2] * Z + P[1, 3]
+        hz = P[2, 0] * X + P[2, 1] * Y + P[2, 2] * Z + P[2, 3]
+        r = w2c[2].astype(np.float32)
+        z = r[0] * X + r[1] * Y + r[2] * Z + r[3]
         ok = z > NEAR
-        inv = np.where(ok, 1.0 / np.where(ok, hom[..., 2], 1.0), 0.0).astype(np.float32)
-        tx = hom[..., 0] * inv - 0.5
-        ty = hom[..., 1] * inv - 0.5
+        inv = np.where(ok, 1.0 / np.where(ok, hz, 1.0), 0.0).astype(np.float32)
+        tx = hx * inv - np.float32(0.5)
+        ty = hy * inv - np.float32(0.5)
         return tx, ty, np.where(ok, z, np.inf).astype(np.float32)

@@ -6,7 +6,6 @@ Coordinates: tracks and cameras speak canvas pixels; everything here is array co
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,21 +26,33 @@ MOVING = 1.0
 IN_FRONT = 0.97
 #: Below this share of the canvas outside the regions there is no background worth a plate.
 MIN_BACKGROUND = 0.01
+#: A part whose moving tracks miss their best common similarity by more than this share of their spacing is torn
+#: into one piece per track.
+TORN = 0.3
 WHERE = "preview"
 
 
 @dataclass
+class Piece:
+    """One connected part of the region and the mesh that moves it (parts never pull on each other)."""
+
+    box: tuple[slice, slice]  # its bounding box in the first frame
+    mask: np.ndarray  # (box) bool: its pixels inside the box
+    deformer: MeshDeformer  # over the whole canvas, steered by this part's controls only
+    controls: np.ndarray  # (C,) indices of the tracks that steer it
+    cells: np.ndarray  # (gh−1, gw−1) bool: mesh cells that touch it (fold checks)
+    vertex_world: np.ndarray | None = None  # (gh, gw, 3) with a camera: vertices lifted at the tracks' depth
+
+
+@dataclass
 class Objects:
-    """The regions tracks carry: a mesh deformer, its controls, and where they go."""
+    """The regions tracks carry, and where the tracks go."""
 
     region: np.ndarray  # (H, W) bool: first-frame pixels carried
-    deformer: MeshDeformer
-    controls: np.ndarray  # (C,) indices of the tracks that steer the mesh
+    pieces: list[Piece]
     base: np.ndarray  # (T, N, 2) array coords: where the background motion alone puts each track's start
     goal: np.ndarray  # (T, N, 2) array coords: where each track is
-    cells: np.ndarray  # (gh−1, gw−1) bool: mesh cells that touch the region (fold checks)
     grid_maps: tuple[np.ndarray, np.ndarray]  # per-pixel mesh coordinates for upsampling vertex data
-    vertex_world: np.ndarray | None = None  # (gh, gw, 3) with a camera: vertices lifted at the tracks' depth
 
 
 @dataclass
@@ -55,47 +66,67 @@ class PreviewScene:
     objects: Objects | None
     camera: CameraPath | None = None
     stats: dict[str, Any] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def record(self, mesh: tuple[int, int]) -> None:
+        """Add one frame's mesh figures (from :meth:`frame`) to the statistics."""
+        passes, folded = mesh
+        self.stats["unfold_passes_max"] = max(self.stats.get("unfold_passes_max", 0), passes)
+        self.stats["unfolded_frames"] = self.stats.get("unfolded_frames", 0) + int(passes > 0)
+        self.stats["folded_cells_after"] = self.stats.get("folded_cells_after", 0) + folded
 
     def summary(self) -> dict[str, Any]:
         """What the render did, for ``job.json`` (JSON-able)."""
         return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in self.stats.items()}
 
-    def _object_layer(self, t: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _move(self, piece: Piece, t: int) -> tuple[np.ndarray, np.ndarray | None, tuple[int, int]]:
+        """Vertex positions of one part at frame t, their camera depth (camera mode) and its mesh figures."""
+        ob = self.objects
+        assert ob is not None
+        deformer, c = piece.deformer, piece.controls
+        if piece.vertex_world is not None and self.camera is not None:
+            uv, zv = project(self.camera, t, piece.vertex_world)
+            at = uv - 0.5
+        else:
+            at, zv = deformer.vertices, None
+        moved = deformer.pin(deformer.deform(ob.base[t, c], ob.goal[t, c], at=at), ob.goal[t, c])
+        pc, qc = ob.base[t, c], ob.goal[t, c]
+        fallback = similarity_fit(pc[:, 0] + 1j * pc[:, 1], qc[:, 0] + 1j * qc[:, 1], np.ones(len(c)))
+        moved, passes = unfold(moved, at, deformer.cell, piece.cells, fallback)
+        if passes:  # smoothing moved the controls too: pin them again, and unfold only what that folds again
+            moved, more = unfold(deformer.pin(moved, ob.goal[t, c]), at, deformer.cell, piece.cells, fallback)
+            passes = max(passes, more)
+        return moved, zv, (passes, int((folded_cells(moved, deformer.cell) & piece.cells).sum()))
+
+    def _object_layer(self, t: int) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], tuple[int, int]]:
         import cv2
 
         ob = self.objects
         assert ob is not None
-        rest = ob.deformer.vertices
-        if ob.vertex_world is not None and self.camera is not None:
-            uv, zv = project(self.camera, t, ob.vertex_world)
-            at = uv - 0.5
-        else:
-            at, zv = rest, None
-        c = ob.controls
-        moved = ob.deformer.deform(ob.base[t, c], ob.goal[t, c], at=at)
-        pc, qc = ob.base[t, c], ob.goal[t, c]
-        fallback = similarity_fit(pc[:, 0] + 1j * pc[:, 1], qc[:, 0] + 1j * qc[:, 1], np.ones(len(c)))
-        moved, passes = unfold(moved, at, ob.deformer.cell, ob.cells, fallback)
-        with self._lock:
-            self.stats["unfold_passes_max"] = max(self.stats.get("unfold_passes_max", 0), passes)
-            self.stats["unfolded_frames"] = self.stats.get("unfolded_frames", 0) + int(passes > 0)
-            self.stats["folded_cells_after"] = self.stats.get("folded_cells_after", 0) + int(
-                (folded_cells(moved, ob.deformer.cell) & ob.cells).sum())
-        gx, gy = ob.grid_maps
-        tx, ty = cv2.split(cv2.remap(moved.astype(np.float32), gx, gy, cv2.INTER_LINEAR))
-        if zv is None:
-            z = np.ones(tx.shape, np.float32)
-        else:
-            # Vertices behind the camera project nowhere: their pixels are not drawn (infinite depth).
-            zk = np.where(zv > NEAR, zv, np.inf).astype(np.float32)
-            z = cv2.remap(zk, gx, gy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE) * IN_FRONT
-        return tx, ty, z
+        h, w = self.image.shape[:2]
+        tx, ty = np.zeros((h, w), np.float32), np.zeros((h, w), np.float32)
+        z = np.full((h, w), np.inf, np.float32)
+        passes, folded = 0, 0
+        for piece in ob.pieces:
+            moved, zv, (p, f) = self._move(piece, t)
+            passes, folded = max(passes, p), folded + f
+            gx, gy = ob.grid_maps[0][piece.box], ob.grid_maps[1][piece.box]
+            px, py = cv2.split(cv2.remap(moved.astype(np.float32), gx, gy, cv2.INTER_LINEAR))
+            np.copyto(tx[piece.box], px, where=piece.mask)
+            np.copyto(ty[piece.box], py, where=piece.mask)
+            if zv is None:
+                pz = np.ones(px.shape, np.float32)
+            else:
+                # Vertices behind the camera project nowhere: their pixels are not drawn (infinite depth).
+                zk = np.where(zv > NEAR, zv, np.inf).astype(np.float32)
+                pz = cv2.remap(zk, gx, gy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE) * IN_FRONT
+            np.copyto(z[piece.box], pz, where=piece.mask)
+        return (tx, ty, z), (passes, folded)
 
-    def frame(self, t: int) -> tuple[np.ndarray, np.ndarray]:
-        """``(frame (H, W, 3) uint8, valid (H, W) bool)`` at frame ``t``."""
+    def frame(self, t: int) -> tuple[np.ndarray, np.ndarray, tuple[int, int]]:
+        """``(frame (H, W, 3) uint8, valid (H, W) bool, (unfold passes, folded cells left))`` at frame ``t``."""
         import cv2
 
+        mesh = (0, 0)
         h, w = self.image.shape[:2]
         layers, masks, sources = [], [], []
         if self.background is not None and self.plate is not None:
@@ -103,7 +134,8 @@ class PreviewScene:
             masks.append(np.ones((h, w), bool))
             sources.append(self.plate)
         if self.objects is not None:
-            layers.append(self._object_layer(t))
+            planes, mesh = self._object_layer(t)
+            layers.append(planes)
             masks.append(self.objects.region)
             sources.append(self.image)
         static_plate = self.background is None and self.plate is not None
@@ -114,8 +146,7 @@ class PreviewScene:
             tx, ty, z = (np.stack(planes) for planes in zip(*layers, strict=True))
             result = splat(tx, ty, z, np.stack(masks))
             layer = result.layer()
-            bx = np.nan_to_num(result.back[..., 0])
-            by = np.nan_to_num(result.back[..., 1])
+            bx, by = cv2.split(result.back)
             for k, source in enumerate(sources):
                 sel = layer == k
                 sampled = cv2.remap(source, bx, by, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
@@ -128,7 +159,7 @@ class PreviewScene:
             holes = layer < 0
             if not static_plate and holes.any():
                 out = inpaint(out, holes)
-        return out, valid
+        return out, valid, mesh
 
 
 def _check(image: np.ndarray, tracks: Tracks | None, camera: CameraPath | None) -> tuple[int, int, int]:
@@ -161,6 +192,73 @@ def _cells_touching(region: np.ndarray, cell: int, grid_shape: tuple[int, int]) 
     hh, ww = min(region.shape[0], padded.shape[0]), min(region.shape[1], padded.shape[1])
     padded[:hh, :ww] = region[:hh, :ww]
     return padded.reshape(gh - 1, cell, gw - 1, cell).any(axis=(1, 3))
+
+
+def _split_if_torn(mask: np.ndarray, controls: np.ndarray, moving: np.ndarray, starts: np.ndarray,
+                   goal: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``[(mask, controls)]``: the part as it is, or — when its moving tracks do not move together (no similarity
+    explains them within ``TORN`` of their spacing: they cross, swap or fly apart) — one piece per moving track
+    (the pixels nearest to it, with the pins among them), so each follows its own track instead of the whole part
+    stretching and folding between them."""
+    from scipy.spatial import cKDTree
+
+    movers = controls[moving[controls]]
+    if len(movers) < 2:
+        return [(mask, controls)]
+    p = starts[movers, 0] + 1j * starts[movers, 1]
+    spacing = np.median(np.abs(p[:, None] - p[None])[~np.eye(len(p), dtype=bool)])
+    worst = 0.0
+    for t in range(goal.shape[0]):
+        q = goal[t, movers, 0] + 1j * goal[t, movers, 1]
+        a, ps, qs = similarity_fit(p, q, np.ones(len(p)), rho=0.0)
+        worst = max(worst, float(np.abs(a * (p - ps) + qs - q).max()))
+    if worst <= max(TORN * spacing, 8.0):
+        return [(mask, controls)]
+    ys, xs = np.nonzero(mask)
+    nearest = cKDTree(starts[movers]).query(np.stack([xs, ys], -1))[1]
+    pins = np.setdiff1d(controls, movers)
+    pin_owner = cKDTree(starts[movers]).query(starts[pins])[1] if len(pins) else np.zeros(0, int)
+    out = []
+    for j, mover in enumerate(movers):
+        piece = np.zeros_like(mask)
+        piece[ys[nearest == j], xs[nearest == j]] = True
+        out.append((piece, np.concatenate([[mover], pins[pin_owner == j]]).astype(int)))
+    return out
+
+
+def _pieces(region: np.ndarray, starts: np.ndarray, moving: np.ndarray, static: np.ndarray, goal: np.ndarray,
+            base: np.ndarray, start_depth: np.ndarray | None, camera: CameraPath | None, cell: int,
+            neighbours: int) -> Objects:
+    """Split the region into connected parts, each steered by the moving tracks (and pins) that start in it."""
+    import cv2
+
+    h, w = region.shape
+    count, labels = cv2.connectedComponents(region.astype(np.uint8), connectivity=8)
+    px = np.clip(np.rint(starts), 0, [w - 1, h - 1]).astype(int)
+    at = labels[px[:, 1], px[:, 0]]
+    pieces, kept = [], np.zeros((h, w), bool)
+    parts = []
+    for k in range(1, count):
+        controls = np.flatnonzero((moving | static) & (at == k))
+        if not moving[controls].any():
+            continue  # nothing moves this part: it stays in the background
+        parts.extend(_split_if_torn(labels == k, controls, moving, starts, goal))
+    for mask, controls in parts:
+        rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+        box = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
+        deformer = MeshDeformer.build((w, h), starts[controls], cell=cell, k=neighbours)
+        gh, gw = deformer.vertices.shape[:2]
+        vertex_world = None
+        if camera is not None:
+            assert start_depth is not None
+            wts = deformer.weights
+            vz = (wts * start_depth[controls][deformer.neighbours]).sum(1) / np.maximum(wts.sum(1), 1e-300)
+            vertex_world = lift(camera, deformer.vertices + 0.5, vz.reshape(gh, gw))
+        pieces.append(Piece(box=box, mask=mask[box], deformer=deformer, controls=controls,
+                            cells=_cells_touching(mask, cell, (gh, gw)), vertex_world=vertex_world))
+        kept |= mask
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    return Objects(region=kept, pieces=pieces, base=base, goal=goal, grid_maps=(xs / cell, ys / cell))
 
 
 def build_scene(image: np.ndarray, tracks: Tracks | None, *, camera: CameraPath | None = None,
@@ -208,21 +306,9 @@ def build_scene(image: np.ndarray, tracks: Tracks | None, *, camera: CameraPath 
                 region_mask = object_mask(img, starts[moving], starts[static], radius)
             else:
                 region_mask = discs((h, w), starts[moving], radius)
-            inside = region_mask[np.clip(np.rint(starts[:, 1]), 0, h - 1).astype(int),
-                                 np.clip(np.rint(starts[:, 0]), 0, w - 1).astype(int)]
-            controls = np.flatnonzero(moving | (static & inside))
-            deformer = MeshDeformer.build((w, h), starts[controls], cell=cell, k=neighbours)
-            gh, gw = deformer.vertices.shape[:2]
-            ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
-            vertex_world = None
-            if camera is not None:
-                assert start_depth is not None
-                wts = deformer.weights
-                vz = (wts * start_depth[controls][deformer.neighbours]).sum(1) / np.maximum(wts.sum(1), 1e-300)
-                vertex_world = lift(camera, deformer.vertices + 0.5, vz.reshape(gh, gw))
-            objects = Objects(region=region_mask, deformer=deformer, controls=controls, base=np.array(base),
-                              goal=goal, cells=_cells_touching(region_mask, cell, (gh, gw)),
-                              grid_maps=(xs / cell, ys / cell), vertex_world=vertex_world)
+            objects = _pieces(region_mask, starts, moving, static, goal, np.array(base), start_depth, camera,
+                              cell, neighbours)
+            region_mask = objects.region
         stats.update(tracks=int(tracks.num_tracks), moving_tracks=int(moving.sum()),
                      anchors=int(static.sum()), region_share=float(region_mask.mean()))
     has_background = (1.0 - region_mask.mean()) >= MIN_BACKGROUND
