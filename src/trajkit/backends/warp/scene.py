@@ -29,6 +29,9 @@ MIN_BACKGROUND = 0.01
 #: A part whose moving tracks miss their best common similarity by more than this share of their spacing is torn
 #: into one piece per track.
 TORN = 0.3
+#: More moving tracks than this in one part describe a motion field (a grid, a swarm), not separate things: such a
+#: part stays one mesh, smoothed where its tracks cross.
+MAX_PIECES = 16
 WHERE = "preview"
 
 
@@ -197,13 +200,14 @@ def _cells_touching(region: np.ndarray, cell: int, grid_shape: tuple[int, int]) 
 def _split_if_torn(mask: np.ndarray, controls: np.ndarray, moving: np.ndarray, starts: np.ndarray,
                    goal: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
     """``[(mask, controls)]``: the part as it is, or — when its moving tracks do not move together (no similarity
-    explains them within ``TORN`` of their spacing: they cross, swap or fly apart) — one piece per moving track
+    explains them within ``TORN`` of their spacing: they cross, swap or fly apart; at most ``MAX_PIECES`` of them)
+    — one piece per moving track
     (the pixels nearest to it, with the pins among them), so each follows its own track instead of the whole part
     stretching and folding between them."""
     from scipy.spatial import cKDTree
 
     movers = controls[moving[controls]]
-    if len(movers) < 2:
+    if not 2 <= len(movers) <= MAX_PIECES:
         return [(mask, controls)]
     p = starts[movers, 0] + 1j * starts[movers, 1]
     spacing = np.median(np.abs(p[:, None] - p[None])[~np.eye(len(p), dtype=bool)])

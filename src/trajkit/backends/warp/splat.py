@@ -161,7 +161,7 @@ def sample_points(image: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray
     return out.reshape(rows * cols, -1)[:n]
 
 
-def splat(tx: np.ndarray, ty: np.ndarray, z: np.ndarray, source_mask: np.ndarray | None = None, *, gap: int = 3,
+def splat(tx: np.ndarray, ty: np.ndarray, z: np.ndarray, source_mask: np.ndarray | None = None, *, gap: int = 1,
           tolerance: float = 0.6) -> Splat:
     """Forward-warp source layers with z-buffering (see the module docstring).
 
