@@ -28,6 +28,8 @@ from dataclasses import dataclass
 import numpy as np
 
 _EMPTY = np.iinfo(np.int64).max
+#: Largest area magnification (|det J|) a source pixel may have and still be drawn.
+MAX_STRETCH = 36.0
 #: A neighbour this much nearer (relative depth key) may take over a pixel a farther surface shows through a crack.
 NEARER = 0.97
 _NEIGHBOURS = ((-1, 0), (1, 0), (0, -1), (0, 1), (-1, -1), (-1, 1), (1, -1), (1, 1))
@@ -101,6 +103,7 @@ class _Inverse:
     ty: np.ndarray
     sx: np.ndarray
     sy: np.ndarray
+    torn: np.ndarray  # (L·H·W,) bool: the map stretches this pixel beyond MAX_STRETCH (or folds it)
 
     @classmethod
     def of(cls, tx: np.ndarray, ty: np.ndarray, use: np.ndarray) -> _Inverse:
@@ -108,6 +111,7 @@ class _Inverse:
         layers, h, w = tx.shape
         ia, id_ = np.ones(tx.shape, np.float32), np.ones(tx.shape, np.float32)
         ib, ic = np.zeros(tx.shape, np.float32), np.zeros(tx.shape, np.float32)
+        torn = np.zeros(tx.shape, bool)
         for k in range(layers):
             rows, cols = np.flatnonzero(use[k].any(axis=1)), np.flatnonzero(use[k].any(axis=0))
             if len(rows) == 0:
@@ -118,12 +122,13 @@ class _Inverse:
             a, b, c, d = jacobian(tx[box], ty[box])
             det = a * d - b * c
             good = np.abs(det) > 1e-6
+            torn[box] = ~((det > 0) & (det < MAX_STRETCH))
             inv = np.where(good, 1.0 / np.where(good, det, 1.0), 0.0).astype(np.float32)
             ia[box], ib[box] = np.where(good, d * inv, 1.0), np.where(good, -b * inv, 0.0)
             ic[box], id_[box] = np.where(good, -c * inv, 0.0), np.where(good, a * inv, 1.0)
         sx = np.broadcast_to(np.arange(w, dtype=np.float32), tx.shape).ravel()
         sy = np.broadcast_to(np.arange(h, dtype=np.float32)[:, None], tx.shape).ravel()
-        return cls(ia.ravel(), ib.ravel(), ic.ravel(), id_.ravel(), tx.ravel(), ty.ravel(), sx, sy)
+        return cls(ia.ravel(), ib.ravel(), ic.ravel(), id_.ravel(), tx.ravel(), ty.ravel(), sx, sy, torn.ravel())
 
     def _step(self, dx: np.ndarray, dy: np.ndarray, ia: np.ndarray, ib: np.ndarray, ic: np.ndarray,
               id_: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -180,6 +185,10 @@ def splat(tx: np.ndarray, ty: np.ndarray, z: np.ndarray, source_mask: np.ndarray
     use = (zf >= 0) & (zf < np.inf)
     if source_mask is not None:
         use &= np.asarray(source_mask, dtype=bool).ravel()
+    inv = _Inverse.of(tx, ty, use.reshape(layers, h, w))
+    # A pixel the map magnifies beyond reason (a surface seen edge-on, points grazing the camera plane) would only
+    # scatter single dots over the frame: leave its place to what is behind or to the fill.
+    use &= ~inv.torn
     src = np.flatnonzero(use)
     rx, ry = np.rint(tx.ravel()[src]), np.rint(ty.ravel()[src])
     inside = (rx >= 0) & (rx < w) & (ry >= 0) & (ry < h)
@@ -190,7 +199,6 @@ def splat(tx: np.ndarray, ty: np.ndarray, z: np.ndarray, source_mask: np.ndarray
     buf = np.full(h * w, _EMPTY, dtype=np.int64)
     np.minimum.at(buf, lin, key)
     owner = np.where(buf == _EMPTY, -1, buf & 0xFFFFFFFF)
-    inv = _Inverse.of(tx, ty, use.reshape(layers, h, w))
     back = np.zeros((h * w, 2), dtype=np.float32)
     claimed = np.flatnonzero(owner >= 0)
     bx, by = inv.at_claims()
