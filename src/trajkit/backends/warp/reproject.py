@@ -8,6 +8,8 @@ through the camera of frame t. This is the exact motion of a static scene; splat
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from ...core.camera import CameraPath
@@ -96,3 +98,21 @@ class Reprojection:
         tx = hx * inv - np.float32(0.5)
         ty = hy * inv - np.float32(0.5)
         return tx, ty, np.where(ok, z, np.inf).astype(np.float32)
+
+    def back(self, t: int) -> Callable[[np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+        """The exact look-back of frame t: output pixels ``(x, y)`` (array coords) at camera-t depth ``z`` → the
+        first-frame pixel (array coords) that sees the same point: ``K₀ (R (z K_t⁻¹ p) + c)`` dehomogenised, with
+        ``(R, c)`` camera t → camera 0."""
+        rel = self.camera.w2c[0] @ self.camera.c2w[t]
+        M = (self.camera.Ks[0] @ rel[:3, :3] @ np.linalg.inv(self.camera.Ks[t])).astype(np.float32)
+        c = (self.camera.Ks[0] @ rel[:3, 3]).astype(np.float32)
+
+        def look(x: np.ndarray, y: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            u, v = x + np.float32(0.5), y + np.float32(0.5)
+            hx = z * (M[0, 0] * u + M[0, 1] * v + M[0, 2]) + c[0]
+            hy = z * (M[1, 0] * u + M[1, 1] * v + M[1, 2]) + c[1]
+            hz = z * (M[2, 0] * u + M[2, 1] * v + M[2, 2]) + c[2]
+            hz = np.where(np.abs(hz) > 1e-6, hz, np.float32(1e-6))
+            return hx / hz - np.float32(0.5), hy / hz - np.float32(0.5)
+
+        return look

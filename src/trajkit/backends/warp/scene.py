@@ -131,9 +131,10 @@ class PreviewScene:
 
         mesh = (0, 0)
         h, w = self.image.shape[:2]
-        layers, masks, sources = [], [], []
+        layers, masks, sources, exact = [], [], [], []
         if self.background is not None and self.plate is not None:
             layers.append(self.background.forward(t))
+            exact.append(self.background.back(t))
             masks.append(np.ones((h, w), bool))
             sources.append(self.plate)
         if self.objects is not None:
@@ -147,18 +148,24 @@ class PreviewScene:
         valid = ~region if static_plate else np.zeros((h, w), bool)
         if layers:
             tx, ty, z = (np.stack(planes) for planes in zip(*layers, strict=True))
-            result = splat(tx, ty, z, np.stack(masks))
+            result = splat(tx, ty, z, np.stack(masks), exact=exact)
             layer = result.layer()
             bx, by = cv2.split(result.back)
             for k, source in enumerate(sources):
                 sel = layer == k
-                sampled = cv2.remap(source, bx, by, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-                np.copyto(out, sampled, where=sel[..., None])
+                rows, cols = np.flatnonzero(sel.any(axis=1)), np.flatnonzero(sel.any(axis=0))
+                if len(rows) == 0:
+                    continue
+                box = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))  # sample only where it shows
+                sampled = cv2.remap(source, bx[box], by[box], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+                np.copyto(out[box], sampled, where=sel[box][..., None])
                 if source is self.image:
                     valid |= sel
-                else:  # plate pixels are real where the plate was not inpainted
+                elif region.any():  # plate pixels are real where the plate was not inpainted
                     src = np.maximum(result.owner, 0).reshape(h, w) % (h * w)
                     valid |= sel & ~region.ravel()[src]
+                else:
+                    valid |= sel
             holes = layer < 0
             if not static_plate and holes.any():
                 out = inpaint(out, holes)

@@ -23,6 +23,7 @@ What is left unclaimed is a hole for the caller to fill (see :mod:`.fill`).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -104,21 +105,26 @@ class _Inverse:
     sx: np.ndarray
     sy: np.ndarray
     torn: np.ndarray  # (L·H·W,) bool: the map stretches this pixel beyond MAX_STRETCH (or folds it)
+    boxes: list[tuple[int, slice, slice]]  # per layer, where anything was differentiated
+    _shape: tuple[int, int, int]
 
     @classmethod
-    def of(cls, tx: np.ndarray, ty: np.ndarray, use: np.ndarray) -> _Inverse:
-        """From maps ``(L, H, W)``; only the bounding box of each layer's ``use`` pixels is differentiated."""
+    def of(cls, tx: np.ndarray, ty: np.ndarray, use: np.ndarray, skip: frozenset[int] = frozenset()) -> _Inverse:
+        """From maps ``(L, H, W)``; only the bounding box of each layer's ``use`` pixels is differentiated, and
+        layers in ``skip`` (which look back exactly on their own) not at all."""
         layers, h, w = tx.shape
         ia, id_ = np.ones(tx.shape, np.float32), np.ones(tx.shape, np.float32)
         ib, ic = np.zeros(tx.shape, np.float32), np.zeros(tx.shape, np.float32)
         torn = np.zeros(tx.shape, bool)
+        boxes = []
         for k in range(layers):
             rows, cols = np.flatnonzero(use[k].any(axis=1)), np.flatnonzero(use[k].any(axis=0))
-            if len(rows) == 0:
+            if len(rows) == 0 or k in skip:
                 continue
             box = (k, slice(max(rows[0] - 1, 0), rows[-1] + 2), slice(max(cols[0] - 1, 0), cols[-1] + 2))
             if tx[box].shape[0] < 2 or tx[box].shape[1] < 2:
                 continue
+            boxes.append(box)
             a, b, c, d = jacobian(tx[box], ty[box])
             det = a * d - b * c
             good = np.abs(det) > 1e-6
@@ -128,7 +134,8 @@ class _Inverse:
             ic[box], id_[box] = np.where(good, -c * inv, 0.0), np.where(good, a * inv, 1.0)
         sx = np.broadcast_to(np.arange(w, dtype=np.float32), tx.shape).ravel()
         sy = np.broadcast_to(np.arange(h, dtype=np.float32)[:, None], tx.shape).ravel()
-        return cls(ia.ravel(), ib.ravel(), ic.ravel(), id_.ravel(), tx.ravel(), ty.ravel(), sx, sy, torn.ravel())
+        return cls(ia.ravel(), ib.ravel(), ic.ravel(), id_.ravel(), tx.ravel(), ty.ravel(), sx, sy, torn.ravel(),
+                   boxes, tx.shape)
 
     def _step(self, dx: np.ndarray, dy: np.ndarray, ia: np.ndarray, ib: np.ndarray, ic: np.ndarray,
               id_: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -140,10 +147,16 @@ class _Inverse:
 
     def at_claims(self) -> tuple[np.ndarray, np.ndarray]:
         """For every source pixel, the look-back from the output pixel it claims (its rounded target): one
-        element-wise pass, so each claimed pixel then needs two gathers instead of eight."""
-        ux, uy = self._step(np.rint(self.tx) - self.tx, np.rint(self.ty) - self.ty, self.ia, self.ib, self.ic,
-                            self.id)
-        return self.sx + ux, self.sy + uy
+        element-wise pass over each layer's box, so each claimed pixel then needs two gathers instead of eight."""
+        bx, by = self.sx.copy(), self.sy.copy()
+        planes = [a.reshape(self._shape) for a in (self.ia, self.ib, self.ic, self.id, self.tx, self.ty)]
+        out_x, out_y = bx.reshape(self._shape), by.reshape(self._shape)
+        for box in self.boxes:
+            ia, ib, ic, id_, tx, ty = (p[box] for p in planes)
+            ux, uy = self._step(np.rint(tx) - tx, np.rint(ty) - ty, ia, ib, ic, id_)
+            out_x[box] += ux
+            out_y[box] += uy
+        return bx, by
 
     def look_back(self, src: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Source points ``s + J⁻¹ (x − f(s))`` (within their layer) for flat indices ``src``, pixels ``(x, y)``."""
@@ -166,12 +179,18 @@ def sample_points(image: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray
     return out.reshape(rows * cols, -1)[:n]
 
 
+#: ``(x, y, z) → (source x, source y)``: a layer's exact look-back from output pixels at the winner's depth key.
+LookBack = Callable[[np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+
 def splat(tx: np.ndarray, ty: np.ndarray, z: np.ndarray, source_mask: np.ndarray | None = None, *, gap: int = 1,
-          tolerance: float = 0.6) -> Splat:
+          tolerance: float = 0.6, exact: Sequence[LookBack | None] = ()) -> Splat:
     """Forward-warp source layers with z-buffering (see the module docstring).
 
     ``tx, ty (L, H, W)`` (or ``(H, W)``): where each source pixel lands (array coords); ``z``: its depth key;
-    ``source_mask``: which source pixels take part.
+    ``source_mask``: which source pixels take part. ``exact[k]``, when given, looks back for layer k from the
+    output pixel and the depth of the point that won it (a camera reprojection can: it is a ray-cast), instead of
+    through the map's finite-difference Jacobian.
     """
     tx = np.ascontiguousarray(tx, dtype=np.float32)
     ty = np.ascontiguousarray(ty, dtype=np.float32)
@@ -185,7 +204,17 @@ def splat(tx: np.ndarray, ty: np.ndarray, z: np.ndarray, source_mask: np.ndarray
     use = (zf >= 0) & (zf < np.inf)
     if source_mask is not None:
         use &= np.asarray(source_mask, dtype=bool).ravel()
-    inv = _Inverse.of(tx, ty, use.reshape(layers, h, w))
+    exact_layers = {k: fn for k, fn in enumerate(exact) if fn is not None}
+    inv = _Inverse.of(tx, ty, use.reshape(layers, h, w), frozenset(exact_layers))
+
+    def look_back(c: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        bx, by = inv.look_back(c, x, y)
+        for k, fn in exact_layers.items():
+            sel = c // (h * w) == k
+            if sel.any():
+                bx[sel], by[sel] = fn(x[sel], y[sel], zf[c[sel]])
+        return bx, by
+
     # A pixel the map magnifies beyond reason (a surface seen edge-on, points grazing the camera plane) would only
     # scatter single dots over the frame: leave its place to what is behind or to the fill.
     use &= ~inv.torn
@@ -203,7 +232,13 @@ def splat(tx: np.ndarray, ty: np.ndarray, z: np.ndarray, source_mask: np.ndarray
     claimed = np.flatnonzero(owner >= 0)
     bx, by = inv.at_claims()
     won = owner[claimed]
-    back[claimed, 0], back[claimed, 1] = bx[won], by[won]
+    cbx, cby = bx[won], by[won]
+    for k, fn in exact_layers.items():
+        sel = won // (h * w) == k
+        if sel.any():
+            pix = claimed[sel]
+            cbx[sel], cby[sel] = fn((pix % w).astype(np.float32), (pix // w).astype(np.float32), zf[won[sel]])
+    back[claimed, 0], back[claimed, 1] = cbx, cby
     flat_x, flat_y = tx.reshape(layers * h, w), ty.reshape(layers * h, w)
     mask_flat = None if source_mask is None else np.asarray(source_mask, dtype=bool).reshape(layers * h, w)
     for _ in range(gap):
@@ -220,16 +255,19 @@ def splat(tx: np.ndarray, ty: np.ndarray, z: np.ndarray, source_mask: np.ndarray
         best_owner = np.full(len(holes), -1, dtype=np.int64)
         best_z = zown.ravel()[holes].copy()
         best_b = np.zeros((len(holes), 2), dtype=np.float32)
+        crack = owner[holes] >= 0
         for dx, dy in _NEIGHBOURS:
             nx, ny = holes % w + dx, holes // w + dy
             ok = (nx >= 0) & (nx < w) & (ny >= 0) & (ny < h)
+            if dx and dy:  # diagonals: for cracks, and for holes no side neighbour could fill
+                ok &= (best_owner < 0) | crack
             cand = np.full(len(holes), -1, dtype=np.int64)
             cand[ok] = owner[ny[ok] * w + nx[ok]]
             sel = np.flatnonzero(cand >= 0)
             if len(sel) == 0:
                 continue
             c = cand[sel]
-            cx, cy = inv.look_back(c, hx[sel], hy[sel])
+            cx, cy = look_back(c, hx[sel], hy[sel])
             inside_src = (cx >= -0.5) & (cx <= w - 0.5) & (cy >= -0.5) & (cy <= h - 0.5)
             # Where does the map send the point we would sample? It must be this pixel (same surface).
             row = np.clip(cy, 0, h - 1) + (c // (h * w)) * h
