@@ -237,3 +237,33 @@ def test_ati_koi_land_where_asked(data_dir) -> None:
     err = np.linalg.norm(seen - (tracks.xy[:, first] - 0.5), axis=-1)[use]
     assert err.size > 40 and np.median(err) <= 1.0
     assert video.info["folded_cells_after"] == 0
+
+
+def test_entities_move_their_region(tmp_path) -> None:
+    """A job with an entity template on an image: the entity's bridged tracks carry a region across the frame, and
+    its old place is filled (not valid) in the last frame while the rest of the picture stays put."""
+    from PIL import Image
+
+    from trajkit.jobs.resolve import resolve_job
+    from trajkit.jobs.spec import JobSpec
+
+    scene = DemoScene(size=(416, 240))
+    still, _ = scene.render(frames=1, rolling=False)
+    Image.fromarray(still[0]).save(tmp_path / "scene.png")
+    spec = JobSpec.model_validate({
+        "image": "scene.png", "frames": 17, "fps": 8, "size": [416, 240], "backend": "preview",
+        "entities": {"templates": [{"shape": "straight", "length": 1.5, "direction": 90.0}], "prompts": ["a ball"],
+                     "distance": 6.0, "ground": 1.0},
+    })
+    job = resolve_job(spec, tmp_path)
+    request = job.request
+    assert request.object_tracks is not None and request.camera is None
+    video = PreviewBackend().generate(request)
+    start = request.object_tracks.xy[0, 0] - 0.5  # the entity's anchor
+    end = request.object_tracks.xy[-1, 0] - 0.5
+    assert np.linalg.norm(end - start) > 40  # the template really moves across the picture
+    x0, y0 = np.clip(np.rint(start), 0, [415, 239]).astype(int)
+    assert not video.valid[-1][y0, x0]  # its old place is filled
+    # Far from the entity's path the picture is untouched and valid.
+    assert video.valid[-1][5:20, 5:20].all() and (video.frames[-1][5:20, 5:20] == still[0][5:20, 5:20]).all()
+    assert video.info["moving_tracks"] > 0
