@@ -48,11 +48,6 @@ class Splat:
     owner: np.ndarray
     back: np.ndarray
 
-    @property
-    def holes(self) -> np.ndarray:
-        """``(H, W)`` bool: output pixels that no source pixel reaches."""
-        return (self.owner < 0).reshape(self.back.shape[:2])
-
     def layer(self) -> np.ndarray:
         """``(H, W)`` int: the source layer each output pixel shows (−1: a hole)."""
         h, w = self.back.shape[:2]
