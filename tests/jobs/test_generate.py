@@ -154,3 +154,32 @@ def test_inline_controls(data_dir: Path, tmp_path: Path) -> None:
     (tmp_path / "bad.json").write_text(json.dumps(bad))
     result = runner.invoke(app, ["generate", str(tmp_path / "bad.json"), "-o", str(tmp_path / "out2")])
     assert result.exit_code == 1 and "tracks.inline" in result.stderr
+
+
+def test_reference_video_is_compared_and_a_mismatched_one_named(tmp_path: Path) -> None:
+    """A job's true video: a matching one gives PSNR/SSIM in job.json and the report; one with more frames is
+    refused by name (decoding stops after one frame too many), and the job still finishes."""
+    from PIL import Image
+
+    from trajkit.evaluate.scenes import sprite_scene
+    from trajkit.viz.video import write_mp4
+
+    truth, tracks, _ = sprite_scene(frames=9)
+    Image.fromarray(truth[0]).save(tmp_path / "sprite.png")
+    trajkit.save(tracks, tmp_path / "tracks.json")
+    write_mp4(tmp_path / "truth.mp4", truth, 16)
+    write_mp4(tmp_path / "long.mp4", np.concatenate([truth, truth]), 16)
+    jobs = [{"name": n, "image": "sprite.png", "tracks": "tracks.json", "frames": 9, "fps": 16, "size": [320, 240],
+             "reference": ref} for n, ref in (("good", "truth.mp4"), ("long", "long.mp4"))]
+    (tmp_path / "jobs.yaml").write_text(yaml.safe_dump(jobs))
+    code, report = generate(str(tmp_path / "jobs.yaml"), "-o", str(tmp_path / "out"))
+    assert code == 0 and report["done"] == 2
+    good = json.loads((tmp_path / "out" / "good" / "job.json").read_text())["reference"]
+    assert good["psnr_mean"] > 30 and len(good["psnr"]) == 9  # H.264 of the truth vs the preview of it
+    assert "against the truth" in (tmp_path / "out" / "good" / "report.html").read_text()
+    long = json.loads((tmp_path / "out" / "long" / "job.json").read_text())["reference"]
+    assert "more than 9 frames" in long["error"]
+    for bad, message in (("scene:nope", "unknown scene 'nope'"), ("missing.mkv", "file not found")):
+        (tmp_path / "bad.yaml").write_text(yaml.safe_dump({**jobs[0], "name": "bad", "reference": bad}))
+        result = runner.invoke(app, ["generate", str(tmp_path / "bad.yaml"), "-o", str(tmp_path / "out2")])
+        assert result.exit_code == 1 and message in result.stderr and "Traceback" not in result.output

@@ -263,12 +263,12 @@ def stand_in_depth(camera: CameraPath, depth: np.ndarray | None, fallback: str, 
     """The first frame's depth on the camera's canvas: the depth map when given, else the stand-in scene the camera
     is bridged with (a plane, or ground + wall), so renderers and the bridge see one scene."""
     from ..bridge.camera_to_tracks import default_distance, fallback_depth
-    from ..bridge.camera_to_tracks import grid_points_from_depth as pixel_centres
 
     if depth is not None:
         return depth
     w, h = camera.size
-    pts = pixel_centres(np.zeros((h, w)), camera.size, 1)
+    ys, xs = np.mgrid[0:h, 0:w] + 0.5  # pixel centres, row by row
+    pts = np.stack([xs.ravel(), ys.ravel()], axis=-1)
     d = distance if distance is not None else default_distance(camera)
     z = fallback_depth(camera.Ks[0], pts, fallback, d, height)  # type: ignore[arg-type]
     return z.reshape(h, w).astype(np.float32)

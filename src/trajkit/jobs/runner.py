@@ -116,7 +116,7 @@ def reference_metrics(job: ResolvedJob, frames: np.ndarray) -> dict[str, Any]:
             truth = SCENES[job.reference](req.camera, req.size, req.frames, req.fps)
             source = f"scene:{job.reference}"
         else:
-            truth, _ = read_mp4(job.reference)  # type: ignore[arg-type]
+            truth, _ = read_mp4(job.reference, max_frames=req.frames, size=req.size)  # type: ignore[arg-type]
             source = str(job.reference)
         if truth.shape != frames.shape:
             raise TrajkitError(f"the reference has {truth.shape[0]} frames of {truth.shape[2]}×{truth.shape[1]}, "

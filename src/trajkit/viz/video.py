@@ -42,15 +42,28 @@ def write_mp4(path: str | os.PathLike[str], frames: np.ndarray, fps: float, crf:
     return atomic_write(path, encode)
 
 
-def read_mp4(path: str | os.PathLike[str]) -> tuple[np.ndarray, float]:
-    """All frames ``(T, H, W, 3)`` uint8 RGB and the frame rate of a video file."""
+def read_mp4(path: str | os.PathLike[str], max_frames: int | None = None,
+             size: tuple[int, int] | None = None) -> tuple[np.ndarray, float]:
+    """All frames ``(T, H, W, 3)`` uint8 RGB and the frame rate of a video file.
+
+    With ``max_frames`` and/or ``size`` (W, H) the video is checked while it is decoded, so a longer or larger file is
+    refused after at most ``max_frames + 1`` frames instead of being read whole into memory.
+    """
     import av
 
+    frames = []
     try:
         with av.open(str(path)) as container:
             stream = container.streams.video[0]
             fps = float(stream.average_rate or stream.base_rate or 0)
-            frames = [f.to_ndarray(format="rgb24") for f in container.decode(stream)]
+            if size is not None and (stream.width, stream.height) != tuple(size):
+                raise TrajkitError(f"{path}: the video is {stream.width}×{stream.height}, expected {size[0]}×{size[1]}")
+            for frame in container.decode(stream):
+                if max_frames is not None and len(frames) == max_frames:
+                    raise TrajkitError(f"{path}: the video has more than {max_frames} frames")
+                frames.append(frame.to_ndarray(format="rgb24"))
     except (av.error.FFmpegError, IndexError, OSError) as exc:
         raise TrajkitError(f"{path}: not a readable video ({exc})") from exc
+    if not frames:
+        raise TrajkitError(f"{path}: the video has no frames")
     return np.stack(frames), fps
