@@ -110,10 +110,14 @@ def test_camera_with_depth_matches_the_ray_cast_truth(moves) -> None:
 def test_camera_and_object_motion_compose() -> None:
     """The demo: the ball rolls while the camera dollies and pans; the ball lands where the truth has it.
 
-    The ball is carried as a patch at the depth of its tracked (nearest) point, while the truth's silhouette
-    centre follows the sphere's centre 0.35 m further back: under the 1.5 m dolly that parallax is ≈ 6 px at
-    this size. Without the camera composed in, the ball would be off by the pan (≈ 60 px).
+    The ball's track is its pole (the ringed pattern's centre, a material point on the axis it rolls about), so
+    where the pole shows is measurable in both videos: matched against the truth's first-frame bullseye
+    (normalised cross-correlation). The silhouette itself is carried as a patch at the pole's depth, so its
+    outline is off by the sphere's own parallax (≈ 20 px here) — the pole is what the track promises.
+    Without the camera composed in, the pole would be off by the pan (≈ 60 px).
     """
+    import cv2
+
     from trajkit.bridge import add_camera_motion
 
     scene = DemoScene(size=(416, 240))
@@ -122,15 +126,18 @@ def test_camera_and_object_motion_compose() -> None:
     truth, depth = scene.render(camera)
     ball = add_camera_motion(scene.ball_track(17, camera.fps), camera, depth=depth)
     result = render_preview(truth[0], ball, camera=camera, depth=depth)
+    x0, y0 = np.round(scene.ball_track(1, 16).xy[0, 0]).astype(int)
+    template = truth[0, y0 - 8:y0 + 9, x0 - 8:x0 + 9]
 
-    def red_centre(frame: np.ndarray) -> np.ndarray:
-        red = (frame[..., 0] > 150) & (frame[..., 1] < 90)
-        ys, xs = np.nonzero(red)
-        return np.array([xs.mean(), ys.mean()])
+    def pole(frame: np.ndarray) -> np.ndarray:
+        score = cv2.matchTemplate(frame, template, cv2.TM_CCOEFF_NORMED)
+        _, _, _, (x, y) = cv2.minMaxLoc(score)
+        return np.array([x + 8.5, y + 8.5])
 
-    err = np.linalg.norm(red_centre(result.frames[-1]) - red_centre(truth[-1]))
-    assert err <= 10.0
-    assert np.linalg.norm(red_centre(truth[-1]) - red_centre(truth[0])) > 40  # it did move
+    assert np.linalg.norm(pole(truth[0]) - ball.xy[0, 0]) <= 1.0  # the detector finds the pole
+    for t in (8, 12):  # the ball is still whole in the frame
+        assert np.linalg.norm(pole(result.frames[t]) - pole(truth[t])) <= 4.0
+    assert np.linalg.norm(pole(truth[12]) - pole(truth[0])) > 40  # it did move
     assert compare_videos(result.frames, truth)["psnr_mean"] >= 28.0
 
 

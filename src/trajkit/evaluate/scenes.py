@@ -1,11 +1,11 @@
 """Scenes whose true video is known, to measure a renderer against (PSNR/SSIM in :mod:`.frames`).
 
 * :class:`DemoScene` — ``trajkit demo``'s world, ray-cast: a checkered floor ``height`` m below the first camera
-  (its +y, which points down), a striped wall ``distance`` m ahead, and a red ball resting on the floor. Every
+  (its +y, which points down), a brick wall ``distance`` m ahead, and a ringed red ball resting on the floor. Every
   colour is a function of the world point alone (Lambert shading under a fixed light, fog by world depth), so a
   static part looks the same from every viewpoint and reprojecting the first frame through the depth map is
   exactly right wherever the surface was seen. The ball rolls left at a constant depth; the track of the point
-  of it nearest the first camera is :meth:`DemoScene.ball_track`.
+  of it facing the camera (its pole) is :meth:`DemoScene.ball_track`.
 * :func:`sprite_scene` — a textured sprite sliding over a textured background with five tracks on the sprite
   and twelve static anchors; the truth is the sprite pasted at its place in each frame.
 """
@@ -45,10 +45,9 @@ class DemoScene:
         return np.stack([x, np.full(frames, self.height - self.ball_radius), np.full(frames, self.ball_depth)], -1)
 
     def ball_track(self, frames: int, fps: float) -> Tracks:
-        """The track of the ball's point nearest the first camera, as the still first camera sees it."""
-        centres = self.ball_centres(frames)
-        front = centres[0] - self.ball_radius * centres[0] / np.linalg.norm(centres[0])
-        pts = front + (centres - centres[0])
+        """The track of the ball's pole (its point facing the camera, ``centre − radius · z``: on the axis it rolls
+        about, so it moves with the centre), as the still first camera sees it."""
+        pts = self.ball_centres(frames) - np.array([0.0, 0.0, self.ball_radius])
         pix = pts @ self.K.T
         xy = pix[:, :2] / pix[:, 2:]
         return Tracks(xy=xy[:, None], visible=np.ones((frames, 1), bool), size=self.size, fps=fps,
@@ -113,15 +112,34 @@ class DemoScene:
         stripes = 0.5 + 0.5 * np.sin(X * 3.0)[..., None]
         rise = np.clip(-p[..., 1] / self.height, 0, 1)[..., None]
         wall = np.array([200, 170, 120], np.float32) * (0.75 + 0.25 * stripes) * (1 - 0.25 * rise)
+        wall = wall * _bricks(X, p[..., 1])[..., None]
         img = np.where((t_floor <= t_wall)[..., None], floor, wall)
         if centre is not None:
             normal = (p - centre.astype(np.float32)) / np.float32(self.ball_radius)
             light = np.array([-0.45, -0.75, -0.5], np.float32)
             lambert = np.clip(normal @ (light / np.linalg.norm(light)), 0, 1)[..., None]
-            ball = np.array([225, 45, 40], np.float32) * (0.3 + 0.7 * lambert)
+            # Rings around the ball's pole (its point facing +z, on the rolling axis): the pattern is the same
+            # however far the ball has rolled, so the rolling ball is rendered exactly, and the pole is a material
+            # point a tracker can follow.
+            rings = 0.5 + 0.5 * np.cos(np.arccos(np.clip(-normal[..., 2], -1, 1)) * 9.0)[..., None]
+            paint = np.array([225, 45, 40], np.float32) + rings * np.array([25, 190, 170], np.float32)
+            ball = paint * (0.3 + 0.7 * lambert)
             img = np.where((t_ball < np.minimum(t_floor, t_wall))[..., None], ball, img)
         img = np.where(miss[..., None], np.array([205.0, 215, 230], np.float32), img)  # open sky past the wall's edge
         return np.clip(np.rint(img), 0, 255).astype(np.uint8), t_hit
+
+
+def _bricks(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Brightness factor of a brick wall at world ``(x, y)`` (y down): 0.4 × 0.2 m bricks in offset courses, each with
+    its own tint, and darker mortar — texture in both directions, so points on the wall can be tracked."""
+    course = np.floor(y / 0.2)
+    shifted = x / 0.4 + 0.5 * (course % 2)
+    brick = np.floor(shifted)
+    tint = 0.88 + 0.12 * np.sin(brick * 12.9898 + course * 78.233) ** 2
+    edge = np.minimum(np.minimum(shifted - brick, brick + 1 - shifted) * 0.4, np.minimum(y / 0.2 - course,
+                                                                                         course + 1 - y / 0.2) * 0.2)
+    mortar = np.clip(edge / 0.012, 0, 1)  # 1.2 cm joints, anti-aliased by the ramp
+    return (tint * (0.7 + 0.3 * mortar)).astype(np.float32)
 
 
 def demo_truth(camera: CameraPath | None, size: tuple[int, int], frames: int, fps: float,
