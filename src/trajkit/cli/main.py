@@ -271,53 +271,6 @@ def convert(
             out.print(f"  [yellow]note:[/] {note}")
 
 
-# ---------------------------------------------------------------------------- camera
-@app.command()
-def camera(
-    moves: str = typer.Argument(..., help="Moves, e.g. \"dolly in 1m over 2s, then pan left 30deg\"."),
-    output: Path = typer.Option(..., "--output", "-o", help="Output file (extension or --to picks the format)."),
-    to: str | None = typer.Option(None, "--to", help="Output format name (see `trajkit formats`)."),
-    fps: float = typer.Option(16.0, "--fps", help="Frame rate of the rendered path."),
-    size: str = typer.Option("832x480", "--size", help="Image size WxH the intrinsics refer to."),
-    hfov: float = typer.Option(60.0, "--hfov", help="Horizontal field of view in degrees (before any zoom)."),
-    frames: int | None = typer.Option(None, "--frames", help="Resample the move onto exactly this many frames."),
-    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing on success."),
-) -> None:
-    """Author a camera path from a short move description and save it.
-
-    Grammar: steps separated by `,` / `;` / `then` run one after another; moves joined by `and` / `while`
-    run together. A move is `VERB [DIRECTION] AMOUNT [over DURATION] [around DISTANCE] [EASING]`:
-    pan/tilt/roll/orbit take degrees (`30deg`), truck/pedestal/dolly/crane metres (`1m`, `50cm`),
-    zoom a ratio (`2x`); `hold 1s` waits. Positive = right / up / in / forward.
-
-    Examples:
-
-        trajkit camera "dolly in 1m over 2s, then pan left 30deg" -o cam.json
-
-        trajkit camera "orbit right 90deg around 4m over 4s linear" -o orbit.txt --to re10k-txt
-
-        trajkit camera "pedestal up 0.5m while tilt down 10deg, hold 1s, zoom in 2x" -o cam.json
-    """
-    from ..author.grammar import parse_moves
-
-    canvas = parse_size(size, "--size")
-    try:
-        move = parse_moves(moves)
-        path = move.path(fps=fps, size=canvas, hfov=hfov)  # type: ignore[arg-type]
-        if frames is not None:
-            path = path.resample(frames)
-        path, target = save_for_target(path, output, to)
-    except TrajkitError as exc:
-        _fail(str(exc))
-    result = {"moves": repr(move), "output": str(output), "output_format": target.name, "summary": summarise(path)}
-    if as_json:
-        _print_json(result)
-    elif not quiet:
-        out.print(f"[green]wrote[/] {output} ([bold]{target.name}[/]): {path.num_frames} frames at {path.fps:g} fps, "
-                  f"{move!r}")
-
-
 # ---------------------------------------------------------------------------- tracks
 tracks_app = typer.Typer(help="Author point tracks: paths with a speed profile, circle zoom, static anchors.",
                          no_args_is_help=True)
@@ -692,7 +645,8 @@ def viz_entities(
 # ---------------------------------------------------------------------------- generate / demo
 def _run_job_file(job_file: Path, out_dir: Path, backend: str | None, as_json: bool, quiet: bool,
                   overrides: dict[str, Any] | None = None, options: dict[str, Any] | None = None,
-                  dataset: Path | None = None, ids: list[str] | None = None) -> None:
+                  dataset: Path | None = None, ids: list[str] | None = None,
+                  evaluate_with: str | None = None) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from ..jobs import load_jobs, run_jobs, summary
@@ -709,10 +663,16 @@ def _run_job_file(job_file: Path, out_dir: Path, backend: str | None, as_json: b
                 tasks[name] = bar.add_task(name, total=total)
             bar.update(tasks[name], completed=done)
 
+        evaluations: list[dict[str, Any]] = []
+
         def on_result(r: Any) -> None:
             if not (quiet or as_json):
                 colour = {"done": "green", "skipped": "cyan", "failed": "red"}[r.status]
                 bar.console.print(f"[{colour}]{r.status}[/] {r.name}" + (f": {r.error}" if r.error else ""))
+            if evaluate_with is not None and r.status == "done" and r.folder is not None:
+                from .evaluate import evaluate_one
+
+                evaluations.append(evaluate_one(r.folder, evaluate_with, progress))
 
         with bar:
             results = run_jobs(specs, job_file.resolve().parent, out_dir, backend=backend, progress=progress,
@@ -720,6 +680,8 @@ def _run_job_file(job_file: Path, out_dir: Path, backend: str | None, as_json: b
     except TrajkitError as exc:
         _fail(str(exc))
     report = summary(results)
+    if evaluate_with is not None:
+        report["evaluation"] = evaluations
     if as_json:
         _print_json(report)
     elif not quiet:
@@ -727,7 +689,11 @@ def _run_job_file(job_file: Path, out_dir: Path, backend: str | None, as_json: b
         for job in report["jobs"]:
             if job["folder"]:
                 out.print(f"  report: {Path(job['folder']) / 'report.html'}")
-    if report["failed"]:
+    if evaluate_with is not None and evaluations and not as_json and not quiet:
+        from .evaluate import print_table
+
+        print_table(evaluations)
+    if report["failed"] or any(e["status"] != "ok" for e in report.get("evaluation", [])):
         raise typer.Exit(1)
 
 
@@ -792,6 +758,10 @@ def generate(
                                         help="360°-Motion folder holding the videos a test_sets.json names."),
     ids: str | None = typer.Option(None, "--ids", rich_help_panel="3DTrajMaster test sets",
                                    help="Comma-separated test_sets.json case keys to run (default all)."),
+    evaluate: bool = typer.Option(False, "--evaluate", help="Measure each finished video against its controls "
+                                  "(as `trajkit evaluate`): metrics.json and a section in report.html."),
+    tracker: str = typer.Option("lk", "--tracker", help="Point tracker for --evaluate: lk, cotracker3, "
+                                "cotracker3-online."),
     as_json: bool = typer.Option(False, "--json", help="Print the run summary as JSON."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or messages."),
 ) -> None:
@@ -845,7 +815,13 @@ def generate(
     if vae_tiling:
         options["vae_tiling"] = True
     id_list = [i.strip() for i in ids.split(",") if i.strip()] if ids is not None else None
-    _run_job_file(job_file, output, backend, as_json, quiet, overrides, options, dataset, id_list)
+    if evaluate:
+        from ..measure.trackers import TRACKERS
+
+        if tracker not in TRACKERS:
+            _fail(f"--tracker: unknown tracker {tracker!r}; choose one of {', '.join(TRACKERS)}")
+    _run_job_file(job_file, output, backend, as_json, quiet, overrides, options, dataset, id_list,
+                  evaluate_with=tracker if evaluate else None)
 
 
 @app.command()
@@ -890,7 +866,10 @@ def list_formats(as_json: bool = typer.Option(False, "--json", help="Print the l
     out.print(table)
 
 
+from . import camera as _camera  # noqa: E402,F401  (registers `camera moves`)
 from . import director as _director  # noqa: E402,F401  (registers `direct` and `train director`)
+from . import evaluate as _evaluate  # noqa: E402,F401  (registers `evaluate`)
+from . import measure as _measure  # noqa: E402,F401  (registers `tracks from-video`, `camera from-video`)
 from . import studio as _studio  # noqa: E402,F401  (registers `studio`)
 
 

@@ -68,5 +68,61 @@ def write_report(folder: Path, record: dict[str, Any]) -> Path:
             f"trajkit</title><style>{_STYLE}</style></head><body><h1>{html.escape(record['name'])}</h1>"
             f"<div class='sub'>trajkit job report · controls in <code>controls/</code> · "
             f"<a href='job.json'>job.json</a></div><div class='grid'>{''.join(items)}</div>"
-            f"<table>{table}</table></body></html>\n")
+            f"<table>{table}</table>{_metrics_section(folder)}</body></html>\n")
     return atomic_write_text(folder / "report.html", page)
+
+
+def _fmt(value: Any, unit: str = "", digits: int = 2) -> str:
+    return "—" if value is None else f"{value:.{digits}f}{unit}"
+
+
+def _metrics_section(folder: Path) -> str:
+    """The ``trajkit evaluate`` section, from ``metrics.json`` when the job has been evaluated."""
+    import json
+
+    path = folder / "metrics.json"
+    if not path.is_file():
+        return ""
+    try:
+        m = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return "<h2>Measured motion</h2><p>metrics.json is unreadable; run trajkit evaluate again.</p>"
+    items = []
+    if (folder / "evaluation.mp4").exists():
+        items.append(_figure('<video src="evaluation.mp4" controls autoplay muted loop playsinline></video>',
+                             "requested (green ring) vs measured (dot: white within 4 px, red beyond, grey hidden)"))
+    if (folder / "epe.png").exists():
+        items.append(_figure('<img src="epe.png" alt="end-point error over time">', "end-point error over time"))
+    if (folder / "camera_eval.png").exists():
+        items.append(_figure('<img src="camera_eval.png" alt="camera requested vs estimated">',
+                             "camera: requested (blue) vs estimated from the video (orange, scaled)"))
+    rows: list[tuple[str, str]] = []
+    tr = m.get("tracks")
+    if tr:
+        rows.append(("tracks", f"{tr['measured']} measured with {m.get('tracker')} ({tr['skipped']} never in frame)"))
+        rows.append(("end-point error", f"{_fmt(tr['epe_px'], ' px')} mean, {_fmt(tr['epe_median_px'], ' px')} median "
+                                        f"({_fmt(tr['epe_pct_diagonal'], ' %', 3)} of the diagonal)"))
+        rows.append(("δ-accuracy", ", ".join(f"{k} px {v:.3f}" for k, v in tr["delta"].items())
+                     + f"; average {tr['delta_avg']:.3f}"))
+        rows.append(("occlusion accuracy / AJ", f"{tr['occlusion_accuracy']:.3f} / {tr['average_jaccard']:.3f}"))
+        for g in tr.get("groups", []):
+            figures = g.get("error") or (f"EPE {_fmt(g.get('epe_px'), ' px')}, δ-avg {_fmt(g.get('delta_avg'), '', 3)}"
+                                         if "epe_px" in g else "not measured")
+            rows.append((f"· {g['name']}", f"{g['measured']}/{g['tracks']} tracks: {figures}"))
+        for e in tr.get("entities", []):
+            rows.append((f"· {e['name']} path", e.get("error") or f"{_fmt(e.get('path_error_px'), ' px')} mean "
+                         f"(max {_fmt(e.get('path_error_max_px'), ' px')}), "
+                         f"{'adherent' if e.get('adherent') else 'off its path'}"))
+    cam = m.get("camera")
+    if cam:
+        if "error" in cam:
+            rows.append(("camera", f"not estimated: {cam['error']}"))
+        else:
+            rows.append(("camera", f"RotErr {_fmt(cam.get('rot_err_deg'), '°')} total, "
+                                   f"{_fmt(cam.get('rot_err_deg_per_frame'), '°', 3)} per frame; "
+                                   f"TransErr {_fmt(cam.get('trans_err'), '', 3)}; "
+                                   f"CamMC {_fmt(cam.get('cam_mc'), '', 3)} ({cam.get('method')})"))
+    table = "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(v)}</td></tr>" for k, v in rows)
+    return (f"<h2 style='font-size:17px;margin-top:28px'>Measured motion</h2><div class='sub'>trajkit evaluate · "
+            f"<a href='metrics.json'>metrics.json</a></div><div class='grid'>{''.join(items)}</div>"
+            f"<table>{table}</table>")

@@ -48,6 +48,10 @@ class ResolvedJob:
     image_path: Path | None
     notes: list[str] = field(default_factory=list)
     reference: str | Path | None = None  # a scene name ("demo") or the path of the true video
+    #: Which of ``request.tracks`` came from where: ``(kind, name, start, stop)`` with kind "tracks" (the job's own,
+    #: camera motion composed in), "camera" (the bridged background grid) or "entity" (one entity's anchor +
+    #: footprint); what ``trajkit evaluate`` reports per group.
+    track_groups: list[tuple[str, str, int, int]] = field(default_factory=list)
 
 
 def resolve_path(value: str, base: Path, field_name: str) -> Path:
@@ -79,6 +83,11 @@ def _resolve_tracks(spec: JobSpec, base: Path, image_size: tuple[int, int] | Non
     if spec.tracks is None:
         return None
     ts = spec.tracks
+    if ts.video is not None:
+        from .from_video import tracks_from_video
+
+        tracks = tracks_from_video(ts, resolve_path(ts.video, base, "tracks.video"), size, notes)
+        return fit_timeline(tracks, spec.frames, spec.fps, "linear")
     if ts.inline is not None:
         tracks, fmt, path = _inline_tracks(ts.inline, ts.canvas or image_size or size), "inline", Path("inline tracks")
     else:
@@ -163,6 +172,10 @@ def _resolve_camera(spec: JobSpec, base: Path, size: tuple[int, int], notes: lis
         notes.append(f"camera authored from moves: {cs.moves!r}")
     elif cs.text is not None:
         camera = _directed_camera(cs, base, size, notes)
+    elif cs.video is not None:
+        from .from_video import camera_from_video
+
+        camera = camera_from_video(cs, resolve_path(cs.video, base, "camera.video"), size, notes)
     else:
         path = resolve_path(cs.file or "", base, "camera.file")
         hint = int(cs.camera) if cs.camera and cs.camera.isdigit() else cs.camera
@@ -331,6 +344,8 @@ def resolve_job(spec: JobSpec, base: Path, index: int = 0, backend: str | None =
         objects.append(bridged)
         notes.append("entities bridged to tracks through their camera")
     all_tracks = Tracks.concatenate(parts) if parts else None
+    groups = _track_groups(tracks, background.num_tracks if camera is not None else 0, entities,
+                           bridged.num_tracks if entities is not None else None)
     object_tracks = Tracks.concatenate(objects) if objects else None
     image = None if original is None else resize_image(original, size)  # type: ignore[arg-type]
     name = spec.name or f"{index:03d}_{image_path.stem if image_path else 'job'}"
@@ -343,7 +358,27 @@ def resolve_job(spec: JobSpec, base: Path, index: int = 0, backend: str | None =
     if check is not None:
         check(request)
     return ResolvedJob(name=name, spec=spec.model_copy(update={"backend": backend_name}), request=request,
-                       image_path=image_path, notes=notes, reference=_resolve_reference(spec, base))
+                       image_path=image_path, notes=notes, reference=_resolve_reference(spec, base),
+                       track_groups=groups)
+
+
+def _track_groups(tracks: Tracks | None, background: int, entities: EntityPaths | None,
+                  entities_tracks: int | None) -> list[tuple[str, str, int, int]]:
+    """The ``track_groups`` of :class:`ResolvedJob`, in the order ``resolve_job`` concatenates the tracks."""
+    groups: list[tuple[str, str, int, int]] = []
+    at = 0
+    if tracks is not None:
+        groups.append(("tracks", "tracks", 0, tracks.num_tracks))
+        at = tracks.num_tracks
+    if background:
+        groups.append(("camera", "camera", at, at + background))
+        at += background
+    if entities is not None and entities_tracks is not None:
+        each = entities_tracks // entities.num_entities
+        for e, prompt in enumerate(entities.prompts):
+            groups.append(("entity", f"entity {e}: {prompt}", at, at + each))
+            at += each
+    return groups
 
 
 def _resolve_reference(spec: JobSpec, base: Path) -> str | Path | None:

@@ -5,8 +5,10 @@
     name: fish-swim                 # output folder name (default: index + image name)
     image: images/fish.jpg          # first frame (needed by preview and image-to-video backends)
     prompt: "koi gliding beneath lily pads"
-    tracks: tracks/fish.pth         # a file in any readable format, or {file, format, canvas, rescale}
+    tracks: tracks/fish.pth         # a file in any readable format, or {file, format, canvas, rescale},
+                                    # or motion from a video: {video: ref.mp4, grid: [8, 8]}
     camera: {moves: "dolly in 0.5m over 3s, then pan left 10deg"}   # or a camera file, or {file, camera},
+                                    # or {video: ref.mp4} (estimated from a video),
                                     # or {text: "slowly push in, then pan left"} for the director
     depth: depth.npy                # first-frame depth for bridging the camera (optional)
     entities: scene.json            # entity paths (bridged to tracks through their camera)
@@ -40,7 +42,10 @@ class _Spec(BaseModel):
 
 
 class TracksSpec(_Spec):
-    """Point tracks from a file or inline (``canvas`` for formats that do not store it; ``rescale`` onto the image).
+    """Point tracks from a file, inline, or taken from a ``video`` (motion transfer: a ``grid`` [columns, rows] —
+    default 8×8 — or ``points`` [[x, y], …] in the video's pixels at ``frame``, tracked with ``tracker``; the result
+    is stretched onto the job's canvas and timeline). ``canvas`` for formats that do not store it; ``rescale`` onto
+    the image.
 
     ``inline`` is either ComfyUI-style point lists ``[[{x, y}, ...], ...]`` / ``[[[x, y], ...], ...]`` in pixels
     of the canvas, or a trajkit native tracks document.
@@ -48,27 +53,41 @@ class TracksSpec(_Spec):
 
     file: str | None = None
     inline: list[Any] | dict[str, Any] | None = None
+    video: str | None = None
     format: str | None = None
     canvas: tuple[int, int] | None = None
     rescale: bool = False
+    grid: tuple[int, int] | None = None
+    points: list[tuple[float, float]] | None = None
+    frame: int = Field(0, ge=0)
+    tracker: str = "lk"
 
     @model_validator(mode="after")
     def _one_source(self) -> TracksSpec:
-        if (self.file is None) == (self.inline is None):
-            raise ValueError("give exactly one of 'file' or 'inline'")
+        if sum(x is not None for x in (self.file, self.inline, self.video)) != 1:
+            raise ValueError("give exactly one of 'file', 'inline' or 'video'")
+        if self.video is None and (self.grid is not None or self.points is not None):
+            raise ValueError("'grid' and 'points' pick points to track in a 'video'")
+        if self.grid is not None and self.points is not None:
+            raise ValueError("give 'grid' or 'points', not both")
+        if self.grid is not None and (min(self.grid) < 1 or self.grid[0] * self.grid[1] > 100_000):
+            raise ValueError("'grid' must be [columns, rows], each ≥ 1, at most 100 000 points")
         return self
 
 
 class CameraSpec(_Spec):
     """A camera path from a file, from moves (``trajkit camera`` grammar), inline (a native camera document) or
     from ``text`` through a director (``director``: a checkpoint, default the embedded one; ``seed`` picks the
-    sample, ``sampling: greedy`` takes the most likely path); bridged to tracks. Director paths keep their
-    motion and take the job's lens (``hfov``)."""
+    sample, ``sampling: greedy`` takes the most likely path) or estimated from a ``video`` (``method``: auto,
+    colmap, essential; the focal length is estimated unless ``hfov`` is given); bridged to tracks. Director paths
+    keep their motion and take the job's lens (``hfov``)."""
 
     file: str | None = None
     moves: str | None = None
     inline: dict[str, Any] | None = None
     text: str | None = None
+    video: str | None = None
+    method: Literal["auto", "colmap", "essential"] = "auto"
     director: str | None = None
     seed: int = 0
     sampling: Literal["top-k", "greedy"] = "top-k"
@@ -81,8 +100,8 @@ class CameraSpec(_Spec):
 
     @model_validator(mode="after")
     def _one_source(self) -> CameraSpec:
-        if sum(x is not None for x in (self.file, self.moves, self.inline, self.text)) != 1:
-            raise ValueError("give exactly one of 'file', 'moves', 'inline' or 'text'")
+        if sum(x is not None for x in (self.file, self.moves, self.inline, self.text, self.video)) != 1:
+            raise ValueError("give exactly one of 'file', 'moves', 'inline', 'text' or 'video'")
         return self
 
 

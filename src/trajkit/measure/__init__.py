@@ -1,0 +1,1 @@
+"""Video → controls: point trackers and camera estimation."""
