@@ -51,23 +51,26 @@ def _cell(value: Any) -> str:
 
 
 def print_table(rows: list[dict[str, Any]]) -> None:
+    """The summary table; columns nobody has a figure for (no camera, no entities) are left out."""
+    columns = [("job", "job"), ("EPE px mean", "epe_px"), ("median", "epe_median_px"), ("δ-avg", "delta_avg"),
+               ("OA", "occlusion_accuracy"), ("AJ", "average_jaccard"), ("RotErr °/fr", "rot_err_deg_per_frame"),
+               ("TransErr", "trans_err"), ("CamMC", "cam_mc"), ("entity px", "entity_path_error_px")]
+    ok = [r for r in rows if r["status"] == "ok"]
+    columns = [c for c in columns if c[1] == "job" or any(r.get(c[1]) is not None for r in ok)]
     table = Table(title="trajkit evaluate", title_justify="left")
-    heads = ("job", "EPE px", "median", "δ-avg", "OA", "AJ", "RotErr °/frame", "TransErr", "CamMC", "entity px")
-    keys = ("job", "epe_px", "epe_median_px", "delta_avg", "occlusion_accuracy", "average_jaccard",
-            "rot_err_deg_per_frame", "trans_err", "cam_mc", "entity_path_error_px")
-    for h in heads:
-        table.add_column(h, no_wrap=h == "job", justify="left" if h == "job" else "right")
+    for head, _ in columns:
+        table.add_column(head, no_wrap=True, justify="left" if head == "job" else "right")
     for row in rows:
         if row["status"] != "ok":
-            table.add_row(f"[red]{row['job']}[/]", *(["—"] * (len(keys) - 1)))
+            table.add_row(f"[red]{row['job']}[/]", *(["failed"] + ["—"] * (len(columns) - 2))[:len(columns) - 1])
             continue
-        table.add_row(*(_cell(row.get(k)) for k in keys))
+        table.add_row(*(_cell(row.get(key)) for _, key in columns))
     out.print(table)
     for row in rows:
         if row["status"] != "ok":
-            out.print(f"[red]error[/] {row['job']}: {row['error']}", markup=True, highlight=False)
+            out.print(f"[red]error[/] {row['job']}: {row['error']}", highlight=False)
         elif row.get("camera_error"):
-            out.print(f"[yellow]camera not estimated[/] {row['job']}: {row['camera_error']}")
+            out.print(f"[yellow]camera not estimated[/] {row['job']}: {row['camera_error']}", highlight=False)
 
 
 def evaluate_one(folder: Path, tracker: str, progress: Any = None) -> dict[str, Any]:

@@ -92,7 +92,7 @@ def _run(grey: np.ndarray, start: np.ndarray, init: np.ndarray, opts: LKOptions,
     state = _State(pos=init.copy(), alive=np.zeros(n, bool), anchor=start.copy(), anchor_pos=init.copy(),
                    velocity=np.zeros_like(init))
     active = np.zeros(n, bool)
-    lk = _LK(opts)
+    lk = _LK(grey, opts)
     for t in range(n_frames):
         begin = start == t
         state.pos[begin], state.alive[begin], active[begin] = init[begin], True, True
@@ -120,7 +120,7 @@ class _State:
 def _step(grey: np.ndarray, t: int, s: _State, moving: np.ndarray, lk: _LK, opts: LKOptions,
           size: tuple[int, int]) -> None:
     """Move the ``moving`` points of ``s`` from frame ``t-1`` to ``t`` in place."""
-    cur = grey[t]
+    lk.keep(t - 1, t, *np.unique(s.anchor[moving]))
     old = s.pos.copy()
     was = s.alive & moving
     seen = np.flatnonzero(was)
@@ -129,9 +129,9 @@ def _step(grey: np.ndarray, t: int, s: _State, moving: np.ndarray, lk: _LK, opts
         # Start from a constant-motion guess and refuse sudden jumps: on repetitive texture (bricks, tiles) LK can
         # land a whole period away and still pass its round trip and the template check.
         # A local search (one pyramid level) around the guess comes first; the full pyramid only where it fails.
-        moved, ok = lk.round_trip(grey[t - 1], cur, old[seen], guess=old[seen] + s.velocity[seen], levels=1)
+        moved, ok = lk.round_trip(t - 1, t, old[seen], guess=old[seen] + s.velocity[seen], levels=1)
         if not ok.all():
-            far, ok_far = lk.round_trip(grey[t - 1], cur, old[seen[~ok]])
+            far, ok_far = lk.round_trip(t - 1, t, old[seen[~ok]])
             moved[~ok], ok[~ok] = far, ok_far
         steady = np.linalg.norm(moved - old[seen] - s.velocity[seen], axis=1) <= opts.jerk_max
         s.pos[seen] = moved
@@ -141,10 +141,10 @@ def _step(grey: np.ndarray, t: int, s: _State, moving: np.ndarray, lk: _LK, opts
     # its patch still resembles the template, which then moves to this frame (the appearance changed slowly).
     for a in np.unique(s.anchor[chained]):
         idx = np.flatnonzero(chained & (s.anchor == a))
-        refined, ok = lk.round_trip(grey[a], cur, s.anchor_pos[idx], guess=s.pos[idx])
+        refined, ok = lk.round_trip(a, t, s.anchor_pos[idx], guess=s.pos[idx])
         close = ok & (np.linalg.norm(refined - s.pos[idx], axis=1) <= opts.drift_max)
         s.pos[idx[close]] = refined[close]
-        similar = lk.similarity(grey[a], cur, s.anchor_pos[idx], s.pos[idx]) >= opts.ncc_min
+        similar = lk.similarity(a, t, s.anchor_pos[idx], s.pos[idx]) >= opts.ncc_min
         chained[idx[~similar]] = False
     s.alive[moving] = chained[moving]
     found_now = np.flatnonzero(chained & was)
@@ -155,10 +155,10 @@ def _step(grey: np.ndarray, t: int, s: _State, moving: np.ndarray, lk: _LK, opts
         s.pos[hidden] = old[hidden] + _neighbour_motion(old, s.pos, was & chained, hidden, opts.neighbours)
         for a in np.unique(s.anchor[hidden]):
             idx = hidden[s.anchor[hidden] == a]
-            found, ok = lk.round_trip(grey[a], cur, s.anchor_pos[idx], guess=s.pos[idx])
+            found, ok = lk.round_trip(a, t, s.anchor_pos[idx], guess=s.pos[idx])
             # Found again only near the prediction: repetitive texture (tiles, bricks) matches elsewhere too.
             ok &= _inside(found, size) & (np.linalg.norm(found - s.pos[idx], axis=1) <= opts.window / 2)
-            ok[ok] &= lk.similarity(grey[a], cur, s.anchor_pos[idx[ok]], found[ok]) >= opts.ncc_min
+            ok[ok] &= lk.similarity(a, t, s.anchor_pos[idx[ok]], found[ok]) >= opts.ncc_min
             s.pos[idx[ok]] = found[ok]
             s.alive[idx[ok]] = True
 
@@ -182,43 +182,58 @@ def _neighbour_motion(old: np.ndarray, new: np.ndarray, good: np.ndarray, which:
 
 
 class _LK:
-    """Batched pyramidal LK calls with a round-trip check and a patch similarity."""
+    """Batched pyramidal LK calls between frames of ``grey (T, H, W)``, with a round-trip check and a patch
+    similarity. (OpenCV's Python binding cannot take prebuilt pyramids, so each call builds its two.)"""
 
-    def __init__(self, opts: LKOptions) -> None:
+    def __init__(self, grey: np.ndarray, opts: LKOptions) -> None:
         import cv2
 
         self.cv2 = cv2
+        self.grey = grey
         self.opts = opts
-        self.args = {"winSize": (opts.window, opts.window), "maxLevel": opts.levels,
-                     "criteria": (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 30, 0.01)}
+        self.size = (opts.window, opts.window)
+        self.criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 30, 0.01)
+        self.floats: dict[int, np.ndarray] = {}
 
-    def _flow(self, a: np.ndarray, b: np.ndarray, p: np.ndarray, guess: np.ndarray | None,
+    def keep(self, *frames: int) -> None:
+        """Drop cached float copies of frames not in ``frames``."""
+        wanted = {int(f) for f in frames}
+        for f in [f for f in self.floats if f not in wanted]:
+            del self.floats[f]
+
+    def _flow(self, a: int, b: int, p: np.ndarray, guess: np.ndarray | None,
               levels: int | None) -> tuple[np.ndarray, np.ndarray]:
         cv2 = self.cv2
-        args = dict(self.args)
-        if levels is not None:
-            args["maxLevel"] = min(levels, self.opts.levels)
         p = np.ascontiguousarray(p, np.float32).reshape(-1, 1, 2)
         if len(p) == 0:
             return np.zeros((0, 2), np.float32), np.zeros(0, bool)
+        level = self.opts.levels if levels is None else min(levels, self.opts.levels)
+        args = {"winSize": self.size, "maxLevel": level, "criteria": self.criteria}
         if guess is None:
-            q, st, _ = cv2.calcOpticalFlowPyrLK(a, b, p, None, **args)
+            q, st, _ = cv2.calcOpticalFlowPyrLK(self.grey[a], self.grey[b], p, None, **args)
         else:
             g = np.ascontiguousarray(guess, np.float32).reshape(-1, 1, 2)
-            q, st, _ = cv2.calcOpticalFlowPyrLK(a, b, p, g, flags=cv2.OPTFLOW_USE_INITIAL_FLOW, **args)
+            q, st, _ = cv2.calcOpticalFlowPyrLK(self.grey[a], self.grey[b], p, g,
+                                                flags=cv2.OPTFLOW_USE_INITIAL_FLOW, **args)
         return q.reshape(-1, 2), st.reshape(-1).astype(bool)
 
-    def round_trip(self, a: np.ndarray, b: np.ndarray, p: np.ndarray, guess: np.ndarray | None = None,
+    def round_trip(self, a: int, b: int, p: np.ndarray, guess: np.ndarray | None = None,
                    levels: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Positions of ``p`` (in ``a``) found in ``b``, and whether the way back lands within ``fb_max``
-        (``levels``: fewer pyramid levels than the options' for a local search)."""
+        """Positions of ``p`` (in frame ``a``) found in frame ``b``, and whether the way back lands within
+        ``fb_max`` (``levels``: fewer pyramid levels than the options' for a local search)."""
         q, ok1 = self._flow(a, b, p, guess, levels)
         r, ok2 = self._flow(b, a, q, p, levels)
         fb = np.linalg.norm(r - p.reshape(-1, 2), axis=1)
         return q, ok1 & ok2 & np.isfinite(q).all(axis=1) & (fb <= self.opts.fb_max)
 
-    def similarity(self, a: np.ndarray, b: np.ndarray, pa: np.ndarray, pb: np.ndarray) -> np.ndarray:
-        """Normalised cross-correlation of the window-sized patches around ``pa`` in ``a`` and ``pb`` in ``b``."""
+    def _float(self, frame: int) -> np.ndarray:
+        if frame not in self.floats:
+            self.floats[frame] = self.grey[frame].astype(np.float32)
+        return self.floats[frame]
+
+    def similarity(self, a: int, b: int, pa: np.ndarray, pb: np.ndarray) -> np.ndarray:
+        """Normalised cross-correlation of the window-sized patches around ``pa`` in frame ``a`` and ``pb`` in
+        frame ``b``."""
         cv2 = self.cv2
         if len(pa) == 0:
             return np.zeros(0)
@@ -226,10 +241,10 @@ class _LK:
         offs = np.arange(-half, half + 1, dtype=np.float32)
         ox, oy = np.meshgrid(offs, offs)
 
-        def patches(img: np.ndarray, p: np.ndarray) -> np.ndarray:
+        def patches(frame: int, p: np.ndarray) -> np.ndarray:
             mx = (p[:, 0, None, None] + ox).astype(np.float32).reshape(len(p), -1)
             my = (p[:, 1, None, None] + oy).astype(np.float32).reshape(len(p), -1)
-            vals = cv2.remap(img.astype(np.float32), mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+            vals = cv2.remap(self._float(frame), mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
             return vals - vals.mean(axis=1, keepdims=True)
 
         u, v = patches(a, pa), patches(b, pb)
