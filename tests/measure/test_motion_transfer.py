@@ -114,3 +114,40 @@ def test_job_takes_tracks_from_a_video(bear: tuple[Tracks, Path], tmp_path: Path
     tracks = job.request.tracks
     assert tracks is not None and tracks.num_tracks == 8 and tracks.num_frames == 41 and tracks.size == (416, 240)
     assert any("taken from" in n for n in job.notes)
+
+
+def test_camera_from_video_cli_and_job(tmp_path: Path) -> None:
+    """``trajkit camera from-video`` writes a camera file (scale unknown) and a job takes ``camera: {video}``;
+    a pan read back from its own video is a pan (yaw), not a tilt."""
+    import yaml
+    from PIL import Image
+
+    from trajkit.author.grammar import parse_moves
+    from trajkit.core.camera import CameraPath
+    from trajkit.evaluate.camera import camera_metrics
+    from trajkit.evaluate.scenes import DemoScene
+    from trajkit.jobs.resolve import resolve_job
+    from trajkit.jobs.spec import load_jobs
+    from trajkit.viz.video import write_mp4
+
+    scene = DemoScene()
+    pan = parse_moves("pan right 6deg over 1s").path(fps=16, size=scene.size, hfov=scene.hfov).resample(13)
+    video, _ = scene.render(pan, rolling=False)
+    write_mp4(tmp_path / "pan.mp4", video, 16)
+    out = tmp_path / "pan_cam.json"
+    r = runner.invoke(app, ["camera", "from-video", str(tmp_path / "pan.mp4"), "--hfov", "60", "--method",
+                            "essential", "-o", str(out), "-q"])
+    assert r.exit_code == 0, r.output
+    got = load(out)
+    assert isinstance(got, CameraPath) and not got.metric and got.num_frames == 13
+    tilt = parse_moves("tilt up 6deg over 1s").path(fps=16, size=scene.size, hfov=scene.hfov).resample(13)
+    assert camera_metrics(pan, got)["rot_err_deg_per_frame"] < 0.3
+    assert camera_metrics(tilt, got)["rot_err_deg_per_frame"] > 2.0
+    Image.fromarray(video[0]).save(tmp_path / "first.png")
+    (tmp_path / "job.yaml").write_text(yaml.safe_dump({
+        "image": "first.png", "frames": 13, "size": list(scene.size),
+        "camera": {"video": "pan.mp4", "hfov": 60, "method": "essential"}}))
+    job = resolve_job(load_jobs(tmp_path / "job.yaml")[0], tmp_path)
+    assert job.request.camera is not None and any("camera estimated from pan.mp4" in n for n in job.notes)
+    r = runner.invoke(app, ["camera", "from-video", str(tmp_path / "pan.mp4"), "--method", "magic", "-o", str(out)])
+    assert r.exit_code == 1 and "--method" in r.output

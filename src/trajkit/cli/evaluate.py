@@ -47,17 +47,17 @@ def _csv(rows: list[dict[str, Any]]) -> str:
 def _cell(value: Any) -> str:
     if value is None:
         return "—"
-    return f"{value:.3f}" if isinstance(value, float) else str(value)
+    return f"{value:.3g}" if isinstance(value, float) else str(value)
 
 
 def print_table(rows: list[dict[str, Any]]) -> None:
     """The summary table; columns nobody has a figure for (no camera, no entities) are left out."""
-    columns = [("job", "job"), ("EPE px mean", "epe_px"), ("median", "epe_median_px"), ("δ-avg", "delta_avg"),
-               ("OA", "occlusion_accuracy"), ("AJ", "average_jaccard"), ("RotErr °/fr", "rot_err_deg_per_frame"),
-               ("TransErr", "trans_err"), ("CamMC", "cam_mc"), ("entity px", "entity_path_error_px")]
+    columns = [("job", "job"), ("EPE px", "epe_px"), ("median", "epe_median_px"), ("δ-avg", "delta_avg"),
+               ("OA", "occlusion_accuracy"), ("AJ", "average_jaccard"), ("Rot°/fr", "rot_err_deg_per_frame"),
+               ("Trans", "trans_err"), ("CamMC", "cam_mc"), ("entity px", "entity_path_error_px")]
     ok = [r for r in rows if r["status"] == "ok"]
     columns = [c for c in columns if c[1] == "job" or any(r.get(c[1]) is not None for r in ok)]
-    table = Table(title="trajkit evaluate", title_justify="left")
+    table = Table(title="trajkit evaluate", title_justify="left", padding=(0, 1), collapse_padding=True)
     for head, _ in columns:
         table.add_column(head, no_wrap=True, justify="left" if head == "job" else "right")
     for row in rows:
@@ -85,6 +85,9 @@ def evaluate_one(folder: Path, tracker: str, progress: Any = None) -> dict[str, 
         return summary_row(folder, evaluate_job(folder, tracker=tracker, progress=stages))
     except TrajkitError as exc:
         return {"job": folder.name, "status": "error", "error": str(exc)}
+    except Exception as exc:  # one job's bug must not lose the others' results
+        return {"job": folder.name, "status": "error",
+                "error": f"unexpected {type(exc).__name__}: {exc} (a trajkit bug; please report it)"}
 
 
 def run_evaluation(folders: list[Path], *, tracker: str, camera: bool, checkpoint: Path | None, download: bool,

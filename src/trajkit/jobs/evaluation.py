@@ -171,7 +171,9 @@ def _evaluate_camera(folder: Path, video: np.ndarray, wanted: CameraPath, fps: f
                                     progress=lambda stage, d, t: note(f"camera {stage}", d, t))
     except TrajkitError as exc:
         return {"error": str(exc)}
-    out = {"method": estimated.meta.get("method"), **camera_metrics(wanted, estimated)}
+    meta = estimated.meta
+    out = {"method": meta.get("method"), "registered_frames": meta.get("registered_frames", len(video)),
+           "unregistered_frames": list(meta.get("unregistered_frames", [])), **camera_metrics(wanted, estimated)}
     (folder / "measured").mkdir(exist_ok=True)
     write_json(estimated, folder / "measured" / "camera.json")
     camera_comparison(wanted, estimated, folder / "camera_eval.png")

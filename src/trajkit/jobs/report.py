@@ -121,7 +121,10 @@ def _metrics_section(folder: Path) -> str:
             rows.append(("camera", f"RotErr {_fmt(cam.get('rot_err_deg'), '°')} total, "
                                    f"{_fmt(cam.get('rot_err_deg_per_frame'), '°', 3)} per frame; "
                                    f"TransErr {_fmt(cam.get('trans_err'), '', 3)}; "
-                                   f"CamMC {_fmt(cam.get('cam_mc'), '', 3)} ({cam.get('method')})"))
+                                   f"CamMC {_fmt(cam.get('cam_mc'), '', 3)} ({cam.get('method')}, "
+                                   f"{cam.get('registered_frames')}/{m.get('frames')} frames registered"
+                                   + (", the others held at the last pose" if cam.get("unregistered_frames") else "")
+                                   + ")"))
     table = "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(v)}</td></tr>" for k, v in rows)
     return (f"<h2 style='font-size:17px;margin-top:28px'>Measured motion</h2><div class='sub'>trajkit evaluate · "
             f"<a href='metrics.json'>metrics.json</a></div><div class='grid'>{''.join(items)}</div>"
