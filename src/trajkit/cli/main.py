@@ -842,6 +842,8 @@ def demo(
     if not director_available():
         err.print("note: the text-to-camera step is left out; pip install 'trajkit[director]' to add it", markup=False)
     _run_job_file(job_file, output, None, as_json, False)
+    if not as_json:
+        out.print(f"measure the motion in them: trajkit evaluate {output}/*")
 
 
 # ---------------------------------------------------------------------------- formats
