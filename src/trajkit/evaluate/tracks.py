@@ -74,7 +74,8 @@ def track_metrics(requested: Tracks, measured: Tracks, *, query_frames: Sequence
 
     Keys: ``epe_px`` (mean), ``epe_median_px``, ``epe_pct_diagonal``, ``delta`` ({"<1": …}), ``delta_avg``,
     ``occlusion_accuracy``, ``average_jaccard``, ``evaluated_points``, and the arrays ``epe_per_frame`` (T),
-    ``epe_per_track`` (N), ``delta_avg_per_frame`` (T), ``delta_avg_per_track`` (N) with ``None`` for NaN.
+    ``epe_per_track`` (N), ``epe_median_per_frame`` (T), ``delta_avg_per_frame`` (T), ``delta_avg_per_track``
+    (N), with ``None`` for NaN.
     """
     requested, measured = _pair(requested, measured, resolution)
     err = endpoint_errors(requested, measured)
@@ -107,10 +108,19 @@ def track_metrics(requested: Tracks, measured: Tracks, *, query_frames: Sequence
         "evaluated_points": int(mask.sum()),
         "resolution": list(resolution or requested.size),  # type: ignore[arg-type]
         "epe_per_frame": _listed(_masked_mean(err, mask, 1)),
+        "epe_median_per_frame": _listed(_masked_median(err, mask)),
         "epe_per_track": _listed(_masked_mean(err, mask, 0)),
         "delta_avg_per_frame": _listed(_masked_mean(frac, mask, 1)),
         "delta_avg_per_track": _listed(_masked_mean(frac, mask, 0)),
     }
+
+
+def _masked_median(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    rows = np.where(mask, values, np.nan)
+    out = np.full(len(rows), np.nan)
+    seen = mask.any(axis=1)
+    out[seen] = np.nanmedian(rows[seen], axis=1)
+    return out
 
 
 def _listed(values: np.ndarray) -> list[float | None]:

@@ -83,6 +83,9 @@ def evaluate_job(folder: str | Path, *, tracker: str = "lk", camera: bool = True
     wanted = _load_control(folder / "controls" / "camera.json", CameraPath)
     if wanted is not None and camera:
         metrics["camera"] = _evaluate_camera(folder, video, wanted, fps, note)
+    else:  # figures of an earlier evaluation must not stand beside metrics that no longer have them
+        (folder / "camera_eval.png").unlink(missing_ok=True)
+        (folder / "measured" / "camera.json").unlink(missing_ok=True)
     note("outputs", 0, 1)
     atomic_write_text(folder / "metrics.json", dump_json(metrics))
     from .report import write_report
@@ -143,7 +146,9 @@ def _evaluate_tracks(folder: Path, video: np.ndarray, requested: Tracks, recorde
             else:
                 row.update({k: sub[k] for k in ("epe_px", "epe_median_px", "delta_avg", "occlusion_accuracy",
                                                  "average_jaccard")})
-                series[name if len(name) <= 28 else name[:27] + "…"] = sub["epe_per_frame"]
+                label = name if len(name) <= 28 else name[:27] + "…"
+                series[f"{label} (median)"] = sub["epe_median_per_frame"]
+                series[f"{label} (mean)"] = sub["epe_per_frame"]
                 if kind == "entity":
                     entity_groups.append((name, int(local[0]), int(local[-1]) + 1))
         by_group.append(row)
@@ -154,7 +159,7 @@ def _evaluate_tracks(folder: Path, video: np.ndarray, requested: Tracks, recorde
     measured_dir.mkdir(exist_ok=True)
     write_json(measured, measured_dir / "tracks.json")
     write_mp4(folder / "evaluation.mp4", compare_tracks_video(video, req, measured), fps)
-    error_plot(series or {"all": out["epe_per_frame"]}, fps, folder / "epe.png")
+    error_plot(series or {"all (median)": out["epe_median_per_frame"]}, fps, folder / "epe.png")
     return out
 
 

@@ -2,7 +2,8 @@
 
 * :func:`compare_tracks_video` — each frame with every requested point (green ring) and where the tracker found it
   (filled dot: white within ``tolerance`` px, red beyond; hollow grey when the tracker says hidden), joined by a line.
-* :func:`error_plot` — end-point error over time, one line per track group, with the δ thresholds as a scale.
+* :func:`error_plot` — end-point error over time, one colour per track group (median solid, mean dotted), with
+  the δ thresholds as a scale.
 * :func:`camera_comparison` — camera centres of the requested and the estimated path in three views (front, top,
   side; OpenGL display axes as :func:`trajkit.viz.plots.camera_three_view`), relative to their first frames, the
   estimate scaled to the request's extent (its own scale is unknown).
@@ -62,9 +63,13 @@ def error_plot(series: dict[str, list[float | None]], fps: float, path: str | os
 
     fig, ax = plt.subplots(figsize=(6.4, 2.8))
     top = 1.0
+    colours: dict[str, str] = {}
     for name, values in series.items():
         y = np.array([np.nan if v is None else v for v in values], dtype=float)
-        ax.plot(np.arange(len(y)) / fps, y, label=name, linewidth=1.4)
+        group = name.rsplit(" (", 1)[0]
+        colour = colours.setdefault(group, f"C{len(colours) % 10}")
+        style = ":" if name.endswith("(mean)") else "-"  # a mean beside its median: dotted, same colour
+        ax.plot(np.arange(len(y)) / fps, y, style, color=colour, label=name, linewidth=1.4)
         if np.isfinite(y).any():
             top = max(top, float(np.nanmax(y)))
     for d in thresholds:
