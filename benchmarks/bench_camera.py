@@ -20,16 +20,9 @@ import platform
 import time
 
 import numpy as np
+from _rss import reset_peak, rss_kib
 
 MOVES = "dolly in 1.5m over 5s while pan right 8deg over 5s"
-
-
-def _rss_kib(field: str) -> int:
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith(field):
-                return int(line.split()[1])
-    return 0
 
 
 def _child(method: str, frames: int, preview: bool, known_k: bool, queue: mp.Queue) -> None:
@@ -49,13 +42,11 @@ def _child(method: str, frames: int, preview: bool, known_k: bool, queue: mp.Que
 
         ball = add_camera_motion(scene.ball_track(frames, camera.fps), camera, depth=depth)
         video = render_preview(video[0], ball, camera=camera, depth=depth).frames
-    with open("/proc/self/clear_refs", "w") as fh:  # reset this process's peak-RSS counter
-        fh.write("5")
-    base = _rss_kib("VmRSS:")
+    base = reset_peak()
     start = time.perf_counter()
     est = estimate_camera(video, fps=camera.fps, K=scene.K if known_k else None, method=method)
     seconds = time.perf_counter() - start
-    peak = (_rss_kib("VmHWM:") - base) / 1024
+    peak = (rss_kib("VmHWM:") - base) / 1024
     m = camera_metrics(camera, est)
     queue.put({"seconds": seconds, "peak_mib": peak, "rot": m["rot_err_deg_per_frame"],
                "rot_max": m["rot_err_deg_max"], "trans": m["trans_err_per_frame"], "used": est.meta["method"],

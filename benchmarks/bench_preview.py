@@ -24,6 +24,7 @@ from collections.abc import Callable
 
 import cv2
 import numpy as np
+from _rss import reset_peak, rss_kib
 
 from trajkit import Tracks
 from trajkit.backends.preview import render_preview
@@ -66,21 +67,11 @@ def old_preview(image: np.ndarray, tracks: Tracks, cell: int = 4, radius: float 
     return out
 
 
-def _rss_kib(field: str) -> int:
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith(field):
-                return int(line.split()[1])
-    return 0
-
-
 def _child(fn: Callable[[], object], queue: mp.Queue) -> None:
-    with open("/proc/self/clear_refs", "w") as fh:  # reset the peak-RSS counter of this process
-        fh.write("5")
-    base = _rss_kib("VmRSS:")
+    base = reset_peak()
     start = time.perf_counter()
     fn()
-    queue.put((time.perf_counter() - start, (_rss_kib("VmHWM:") - base) / 1024))
+    queue.put((time.perf_counter() - start, (rss_kib("VmHWM:") - base) / 1024))
 
 
 def measure(fn: Callable[[], object]) -> tuple[float, float]:

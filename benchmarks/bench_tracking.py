@@ -29,25 +29,16 @@ from collections.abc import Callable
 
 import cv2
 import numpy as np
+from _rss import reset_peak, rss_kib
 
 from trajkit import Tracks
 
 
-def _rss_kib(field: str) -> int:
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith(field):
-                return int(line.split()[1])
-    return 0
-
-
 def _child(fn: Callable[[], np.ndarray], queue: mp.Queue) -> None:
-    with open("/proc/self/clear_refs", "w") as fh:  # reset this process's peak-RSS counter
-        fh.write("5")
-    base = _rss_kib("VmRSS:")
+    base = reset_peak()
     start = time.perf_counter()
     xy = fn()
-    queue.put((time.perf_counter() - start, (_rss_kib("VmHWM:") - base) / 1024, xy))
+    queue.put((time.perf_counter() - start, (rss_kib("VmHWM:") - base) / 1024, xy))
 
 
 def measure(fn: Callable[[], np.ndarray]) -> tuple[float, float, np.ndarray]:

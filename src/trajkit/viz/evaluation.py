@@ -81,8 +81,13 @@ def error_plot(series: dict[str, list[float | None]], fps: float, path: str | os
     ax.set_ylim(0, top * 1.1)
     ax.grid(alpha=0.2)
     ax.legend(fontsize=7, loc="upper left")
-    fig.tight_layout()
-    png = _figure_png(fig)
+    return _finish(fig, path)
+
+
+def _finish(fig: object, path: str | os.PathLike[str] | None) -> bytes:
+    """PNG bytes of a finished figure (written to ``path`` when given)."""
+    fig.tight_layout()  # type: ignore[attr-defined]
+    png = _figure_png(fig)  # type: ignore[arg-type]
     if path is not None:
         atomic_write_bytes(Path(path), png)
     return png
@@ -130,8 +135,4 @@ def camera_comparison(requested: CameraPath, estimated: CameraPath,
         ax.tick_params(labelsize=6)
         if k == 0:
             ax.legend(fontsize=7, loc="upper left")
-    fig.tight_layout()
-    png = _figure_png(fig)
-    if path is not None:
-        atomic_write_bytes(Path(path), png)
-    return png
+    return _finish(fig, path)
