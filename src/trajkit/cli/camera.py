@@ -11,7 +11,7 @@ import typer
 from typer.core import TyperGroup
 
 from ..core.errors import TrajkitError
-from .main import _fail, _print_json, app, out, parse_size, save_for_target
+from ._common import fail, out, parse_size, print_json, save_for_target
 from .summary import summarise
 
 
@@ -27,7 +27,6 @@ class _MovesByDefault(TyperGroup):
 camera_app = typer.Typer(cls=_MovesByDefault, no_args_is_help=True,
                          help="Camera paths: author one from moves (`trajkit camera moves \"dolly in 1m\"`, or just "
                               "`trajkit camera \"dolly in 1m\"`) or estimate one from a video (`camera from-video`).")
-app.add_typer(camera_app, name="camera")
 
 
 @camera_app.command("moves")
@@ -67,10 +66,10 @@ def camera_moves(
             path = path.resample(frames)
         path, target = save_for_target(path, output, to)
     except TrajkitError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     result = {"moves": repr(move), "output": str(output), "output_format": target.name, "summary": summarise(path)}
     if as_json:
-        _print_json(result)
+        print_json(result)
     elif not quiet:
         out.print(f"[green]wrote[/] {output} ([bold]{target.name}[/]): {path.num_frames} frames at {path.fps:g} fps, "
                   f"{move!r}")

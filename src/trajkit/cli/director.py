@@ -8,11 +8,11 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
+from ..core.camera import CameraPath
 from ..core.errors import TrajkitError
-from .main import _fail, _print_json, app, err, out, parse_size
+from ._common import camera_hint, err, fail, load_typed, out, parse_size, print_json
 
 train_app = typer.Typer(help="Train models: the director (text → camera path).", no_args_is_help=True)
-app.add_typer(train_app, name="train")
 
 
 def _outputs(output: Path, count: int) -> list[Path]:
@@ -22,11 +22,10 @@ def _outputs(output: Path, count: int) -> list[Path]:
 
 
 def _missing_extra(exc: ImportError) -> None:
-    _fail(f"the director is an optional extra: pip install 'trajkit[director]' "
+    fail(f"the director is an optional extra: pip install 'trajkit[director]' "
           f"({exc.name or exc} is missing)")
 
 
-@app.command("direct")
 def direct(
     prompt: str = typer.Argument(..., help="The camera move in words, e.g. \"slowly push in, then pan left\"."),
     output: Path = typer.Option(Path("camera.json"), "--output", "-o",
@@ -87,9 +86,9 @@ def direct(
         _missing_extra(exc)
 
     if to not in ("gendop-json", "trajkit-json"):
-        _fail(f"--to: expected gendop-json or trajkit-json, found {to!r}")
+        fail(f"--to: expected gendop-json or trajkit-json, found {to!r}")
     if token_offset not in ("auto", "0", "3"):
-        _fail(f"--token-offset: expected auto, 0 or 3, found {token_offset!r}")
+        fail(f"--token-offset: expected auto, 0 or 3, found {token_offset!r}")
     canvas = parse_size(size, "--size")
     started = time.time()
     try:
@@ -116,10 +115,10 @@ def direct(
                          "segments": [{"name": s.name, "start": s.start, "end": s.end} for s in segments],
                          "reads_as": caption(segments)})
     except TrajkitError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     elapsed = time.time() - started
     if as_json:
-        _print_json({"prompt": prompt, "director": pipe.source, "seconds": round(elapsed, 3), "paths": rows})
+        print_json({"prompt": prompt, "director": pipe.source, "seconds": round(elapsed, 3), "paths": rows})
         return
     table = Table(title=f"“{prompt}” → {num} camera path{'s' if num > 1 else ''} ({elapsed:.1f} s)",
                   title_justify="left")
@@ -188,11 +187,49 @@ def train_director_command(
                                held_out=held_out, hidden=hidden, layers=layers, heads=heads, poses=poses, seed=seed,
                                resume=resume, mixed_precision=mixed_precision, threads=threads)
     except PydanticError as exc:
-        _fail(describe_model_error(exc))
+        fail(describe_model_error(exc))
     try:
         metrics = train_director(options, log=lambda line: err.print(line, highlight=False), progress=True)
     except TrajkitError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     out.print(f"[green]trained[/] {output} — load it with: trajkit direct \"…\" -c {output}")
     if "held_out_caption_fscore" in metrics:
-        _print_json(metrics["held_out_caption_fscore"])
+        print_json(metrics["held_out_caption_fscore"])
+
+
+def tag_camera(
+    camera_file: str = typer.Argument(..., help="Camera path file (any camera format), or example:camera."),
+    camera: str | None = typer.Option(None, "--camera", help="Camera to take from a multi-camera file."),
+    seed: int | None = typer.Option(None, "--seed", help="Vary the caption's phrasing (default: plain wording)."),
+    as_json: bool = typer.Option(False, "--json", help="Print segments and caption as JSON."),
+) -> None:
+    """Tag a camera path with DataDoP's motion classes and write its caption.
+
+    Per step the camera's own motion is classed (27 translations × 7 rotations); a mode filter and
+    short-run removal leave at most 4 segments, exactly as GenDoP's dataset tagger. Thresholds are
+    absolute (DataDoP units, 30 fps): paths at another scale tag differently.
+
+    Example: trajkit tag ../shared/data/gendop/text_rgbd/case1_transforms_cleaning.json
+    """
+    from ..director.captions import caption
+    from ..director.tagging import outline, tag
+
+    try:
+        path = load_typed(camera_file, CameraPath, "one camera path", camera=camera_hint(camera))
+        segments = tag(path)
+    except TrajkitError as exc:
+        fail(str(exc))
+    text = caption(segments, seed=seed)
+    if as_json:
+        print_json({"segments": [{"label": s.label, "name": s.name, "translation": s.translation,
+                                   "rotation": s.rotation, "start": s.start, "end": s.end} for s in segments],
+                     "caption": text, "outline": outline(segments).strip()})
+        return
+    out.print(f"{camera_file}: {path.num_frames} frames → {len(segments)} segments")
+    table = Table()
+    for col in ("steps", "label", "motion"):
+        table.add_column(col)
+    for s in segments:
+        table.add_row(f"{s.start}–{s.end}", str(s.label), s.name)
+    out.print(table)
+    out.print(text)

@@ -8,13 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from ..core.errors import TrajkitError
-from .main import _fail, _print_json, app, err, out
+from ._common import TRACKER_HELP, err, fail, out, print_json, progress_bar
+from ._evaluation import evaluate_row, print_table
 
-TRACKER_HELP = "Point tracker: lk (OpenCV, CPU, default), cotracker3, cotracker3-online (torch + weights)."
 COLUMNS = ("job", "status", "tracks", "epe_px", "epe_median_px", "delta_avg", "occlusion_accuracy",
            "average_jaccard", "rot_err_deg_per_frame", "trans_err", "cam_mc", "entity_path_error_px")
 
@@ -44,59 +41,10 @@ def _csv(rows: list[dict[str, Any]]) -> str:
     return buf.getvalue()
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return "—"
-    return f"{value:.3g}" if isinstance(value, float) else str(value)
-
-
-def print_table(rows: list[dict[str, Any]]) -> None:
-    """The summary table; columns nobody has a figure for (no camera, no entities) are left out."""
-    columns = [("job", "job"), ("EPE px", "epe_px"), ("median", "epe_median_px"), ("δ-avg", "delta_avg"),
-               ("OA", "occlusion_accuracy"), ("AJ", "average_jaccard"), ("Rot°/fr", "rot_err_deg_per_frame"),
-               ("Trans", "trans_err"), ("CamMC", "cam_mc"), ("entity px", "entity_path_error_px")]
-    ok = [r for r in rows if r["status"] == "ok"]
-    columns = [c for c in columns if c[1] == "job" or any(r.get(c[1]) is not None for r in ok)]
-    table = Table(title="trajkit evaluate", title_justify="left", padding=(0, 1), collapse_padding=True)
-    for head, _ in columns:
-        table.add_column(head, no_wrap=True, justify="left" if head == "job" else "right")
-    for row in rows:
-        if row["status"] != "ok":
-            table.add_row(f"[red]{row['job']}[/]", *(["failed"] + ["—"] * (len(columns) - 2))[:len(columns) - 1])
-            continue
-        table.add_row(*(_cell(row.get(key)) for _, key in columns))
-    out.print(table)
-    for row in rows:
-        if row["status"] != "ok":
-            out.print(f"[red]error[/] {row['job']}: {row['error']}", highlight=False)
-        elif row.get("camera_error"):
-            out.print(f"[yellow]camera not estimated[/] {row['job']}: {row['camera_error']}", highlight=False)
-
-
-def evaluate_one(folder: Path, tracker: str, progress: Any = None) -> dict[str, Any]:
-    """One job's summary row (errors recorded, not raised), for ``trajkit generate --evaluate``."""
-    from ..jobs.evaluation import evaluate_job, summary_row
-
-    def stages(stage: str, done: int, total: int) -> None:
-        if progress is not None:
-            progress(f"{folder.name}: evaluate {stage}", done, total)
-
-    try:
-        return summary_row(folder, evaluate_job(folder, tracker=tracker, progress=stages))
-    except TrajkitError as exc:
-        return {"job": folder.name, "status": "error", "error": str(exc)}
-    except Exception as exc:  # one job's bug must not lose the others' results
-        return {"job": folder.name, "status": "error",
-                "error": f"unexpected {type(exc).__name__}: {exc} (a trajkit bug; please report it)"}
-
-
 def run_evaluation(folders: list[Path], *, tracker: str, camera: bool, checkpoint: Path | None, download: bool,
                    device: str, quiet: bool) -> list[dict[str, Any]]:
     """Evaluate ``folders`` with progress bars; one summary row each (errors recorded, never raised)."""
-    from ..jobs.evaluation import evaluate_job, summary_row
-
-    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                   console=err, disable=quiet)
+    bar = progress_bar(quiet)
     rows = []
     with bar:
         for folder in folders:
@@ -107,21 +55,13 @@ def run_evaluation(folders: list[Path], *, tracker: str, camera: bool, checkpoin
                     tasks[stage] = bar.add_task(f"{name}: {stage}", total=total)
                 bar.update(tasks[stage], completed=done, total=total)
 
-            try:
-                metrics = evaluate_job(folder, tracker=tracker, camera=camera, checkpoint=checkpoint,
-                                       download=download, device=device, progress=progress)
-                rows.append(summary_row(folder, metrics))
-            except TrajkitError as exc:
-                rows.append({"job": folder.name, "status": "error", "error": str(exc)})
-            except Exception as exc:
-                rows.append({"job": folder.name, "status": "error",
-                             "error": f"unexpected {type(exc).__name__}: {exc} (a trajkit bug; please report it)"})
+            rows.append(evaluate_row(folder, progress, tracker=tracker, camera=camera, checkpoint=checkpoint,
+                                     download=download, device=device))
             for task in tasks.values():
                 bar.remove_task(task)
     return rows
 
 
-@app.command("evaluate")
 def evaluate(
     folders: list[Path] = typer.Argument(..., help="Job folders, or folders holding job folders."),
     tracker: str = typer.Option("lk", "--tracker", help=TRACKER_HELP),
@@ -154,12 +94,12 @@ def evaluate(
     from ..measure.trackers import TRACKERS
 
     if tracker not in TRACKERS:
-        _fail(f"--tracker: unknown tracker {tracker!r}; choose one of {', '.join(TRACKERS)}")
+        fail(f"--tracker: unknown tracker {tracker!r}; choose one of {', '.join(TRACKERS)}")
     found, skipped = job_folders(folders)
     for note in skipped:
         err.print(f"skipped {note}", markup=False, highlight=False)
     if not found:
-        _fail("no job folders to evaluate (a job folder holds job.json; run trajkit generate first)")
+        fail("no job folders to evaluate (a job folder holds job.json; run trajkit generate first)")
     rows = run_evaluation(found, tracker=tracker, camera=not no_camera, checkpoint=checkpoint, download=download,
                           device=device, quiet=quiet or as_json)
     if len(found) > 1 or summary is not None:
@@ -170,7 +110,7 @@ def evaluate(
         if not as_json:
             out.print(f"summary: {target}")
     if as_json:
-        _print_json(rows)
+        print_json(rows)
     else:
         print_table(rows)
         for folder, row in zip(found, rows, strict=True):

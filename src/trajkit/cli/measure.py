@@ -6,12 +6,9 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ..core.errors import TrajkitError
-from .camera import camera_app
-from .evaluate import TRACKER_HELP
-from .main import _fail, _print_json, err, out, parse_points, parse_size, save_for_target, tracks_app
+from ._common import TRACKER_HELP, fail, out, parse_points, parse_size, print_json, progress_bar, save_for_target
 from .summary import summarise
 
 
@@ -24,13 +21,8 @@ def parse_grid(text: str) -> tuple[int, int]:
         if len(parts) != 2 or min(parts) < 1 or parts[0] * parts[1] > 100_000:
             raise ValueError
     except ValueError:
-        _fail(f"--grid expects COLSxROWS (at most 100 000 points), e.g. 16x16; got {text!r}")
+        fail(f"--grid expects COLSxROWS (at most 100 000 points), e.g. 16x16; got {text!r}")
     return parts[0], parts[1]
-
-
-def _bar(quiet: bool) -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    console=err, disable=quiet)
 
 
 def _read(video: Path, size: str | None, max_frames: int) -> tuple[Any, float]:
@@ -39,11 +31,10 @@ def _read(video: Path, size: str | None, max_frames: int) -> tuple[Any, float]:
     try:
         return read_video(video, size=parse_size(size, "--size") if size else None, max_frames=max_frames)
     except TrajkitError as exc:
-        _fail(str(exc))
+        fail(str(exc))
         raise
 
 
-@tracks_app.command("from-video")
 def tracks_from_video(
     video: Path = typer.Argument(..., help="Reference video (mp4, mov, mkv, webm, …)."),
     output: Path = typer.Option(..., "--output", "-o", help="Tracks file to write (extension or --to picks the "
@@ -76,14 +67,14 @@ def tracks_from_video(
     from ..measure.trackers import TRACKERS, track_video
 
     if tracker not in TRACKERS:
-        _fail(f"--tracker: unknown tracker {tracker!r}; choose one of {', '.join(TRACKERS)}")
+        fail(f"--tracker: unknown tracker {tracker!r}; choose one of {', '.join(TRACKERS)}")
     if grid is not None and points is not None:
-        _fail("give --grid or --points, not both")
+        fail("give --grid or --points, not both")
     frames, fps = _read(video, size, max_frames)
     canvas = (frames.shape[2], frames.shape[1])
     queries = (point_queries(parse_points(points, "--points"), frame) if points is not None
                else grid_queries(canvas, parse_grid(grid or "8x8"), frame))
-    bar = _bar(quiet or as_json)
+    bar = progress_bar(quiet or as_json)
     try:
         with bar:
             task = bar.add_task(f"tracking {len(queries)} points ({tracker})", total=None)
@@ -93,16 +84,15 @@ def tracks_from_video(
         tracks = tracks.replace(meta={**tracks.meta, "source_video": video.name})
         tracks, target = save_for_target(tracks, output, to)
     except TrajkitError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     if as_json:
-        _print_json({"output": str(output), "output_format": target.name, "summary": summarise(tracks)})
+        print_json({"output": str(output), "output_format": target.name, "summary": summarise(tracks)})
     elif not quiet:
         shown = float(tracks.visible.mean())
         out.print(f"[green]wrote[/] {output} ([bold]{target.name}[/]): {tracks.num_tracks} tracks × "
                   f"{tracks.num_frames} frames on {canvas[0]}×{canvas[1]}, visible {shown:.0%} of the time")
 
 
-@camera_app.command("from-video")
 def camera_from_video(
     video: Path = typer.Argument(..., help="Reference video."),
     output: Path = typer.Option(..., "--output", "-o", help="Camera file to write (extension or --to picks it)."),
@@ -130,11 +120,11 @@ def camera_from_video(
     from ..measure.camera import estimate_camera
 
     if method not in ("auto", "colmap", "essential"):
-        _fail(f"--method: expected auto, colmap or essential; got {method!r}")
+        fail(f"--method: expected auto, colmap or essential; got {method!r}")
     frames, fps = _read(video, size, max_frames)
     canvas = (frames.shape[2], frames.shape[1])
     K = intrinsics_from_fov(canvas, hfov) if hfov is not None else None
-    bar = _bar(quiet or as_json)
+    bar = progress_bar(quiet or as_json)
     tasks: dict[str, Any] = {}
 
     def progress(stage: str, done: int, total: int) -> None:
@@ -148,9 +138,9 @@ def camera_from_video(
         camera = camera.replace(meta={**camera.meta, "source_video": video.name})
         camera, target = save_for_target(camera, output, to)
     except TrajkitError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     if as_json:
-        _print_json({"output": str(output), "output_format": target.name, "summary": summarise(camera)})
+        print_json({"output": str(output), "output_format": target.name, "summary": summarise(camera)})
     elif not quiet:
         out.print(f"[green]wrote[/] {output} ([bold]{target.name}[/]): {camera.num_frames} frames, "
                   f"{camera.meta.get('method', '?')}, scale unknown (metric: false)")

@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 from ..core.errors import TrajkitError
-from .main import _fail, app, err
+from ._common import err, fail
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
@@ -23,7 +23,6 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-@app.command("studio")
 def studio(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to bind. Keep 127.0.0.1 unless you need remote "
                                                         "access; other addresses require the access token."),
@@ -53,7 +52,7 @@ def studio(
 
         from ..studio.app import create_app
     except ImportError as exc:
-        _fail(f"the studio needs its web server: pip install 'trajkit[studio]' ({exc.name} is missing)")
+        fail(f"the studio needs its web server: pip install 'trajkit[studio]' ({exc.name} is missing)")
     loopback = _is_loopback(host)
     if token is not None and not token.strip():
         token = None  # a blank token (--token "", an empty TRAJKIT_STUDIO_TOKEN) is no token, never an open door
@@ -63,7 +62,7 @@ def studio(
     try:
         application = create_app(workspace, token=token, allowed_hosts=allowed)
     except TrajkitError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     url = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
     if not loopback:
