@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from ..core.camera import CameraPath
@@ -19,6 +20,17 @@ def _outputs(output: Path, count: int) -> list[Path]:
     if count == 1:
         return [output]
     return [output.with_name(f"{output.stem}_{i}{output.suffix}") for i in range(count)]
+
+
+def _unknown_motion(prompt: str) -> list[str]:
+    """A warning when the prompt holds no motion word the director was trained on (its captions' vocabulary)."""
+    from ..director.captions import parse_caption
+
+    if parse_caption(prompt):
+        return []
+    return [f"the prompt {prompt!r} names no camera motion the director knows (it knows directions — left, "
+            "right, up, down, forward, backward — and moves: pan, tilt, roll, push in, pull back, dolly, truck, "
+            "pedestal, rise, descend, static)"]
 
 
 def _missing_extra(exc: ImportError) -> None:
@@ -52,6 +64,8 @@ def direct(
                                     help="Write GenDoP's normalised units (max ‖t‖ ≈ 1) instead of the decoded scale."),
     plot: bool = typer.Option(True, "--plot/--no-plot", help="Also write a three-view PNG next to each file."),
     device: str = typer.Option("cpu", "--device", help="cpu, cuda, cuda:1 …"),
+    strict: bool = typer.Option(False, "--strict", help="Refuse a prompt that names no camera motion the "
+                                "director knows, instead of warning."),
     as_json: bool = typer.Option(False, "--json", help="Print results as JSON."),
 ) -> None:
     """Write camera paths for a text prompt with a director (GenDoP's text-to-camera model family).
@@ -85,6 +99,11 @@ def direct(
     except ImportError as exc:
         _missing_extra(exc)
 
+    warnings = _unknown_motion(prompt)
+    if warnings and strict:
+        fail(warnings[0] + " (--strict)")
+    for warning in warnings if not as_json else ():
+        err.print(f"[yellow]warning:[/] {escape(warning)}; the path below is a guess", highlight=False)
     if to not in ("gendop-json", "trajkit-json"):
         fail(f"--to: expected gendop-json or trajkit-json, found {to!r}")
     if token_offset not in ("auto", "0", "3"):
@@ -118,7 +137,8 @@ def direct(
         fail(str(exc))
     elapsed = time.time() - started
     if as_json:
-        print_json({"prompt": prompt, "director": pipe.source, "seconds": round(elapsed, 3), "paths": rows})
+        print_json({"prompt": prompt, "director": pipe.source, "seconds": round(elapsed, 3), "paths": rows,
+                    "warnings": warnings})
         return
     table = Table(title=f"“{prompt}” → {num} camera path{'s' if num > 1 else ''} ({elapsed:.1f} s)",
                   title_justify="left")

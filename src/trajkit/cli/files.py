@@ -32,7 +32,7 @@ def info(
         None, "--size", "--canvas", help="Canvas WxH for formats that do not store it (ATI .pth, ComfyUI JSON)."
     ),
     image: Path | None = typer.Option(None, "--image", help="The image the tracks belong to (sets the canvas)."),
-    fps: float | None = typer.Option(None, "--fps", help="Frame rate for formats that do not store it."),
+    fps: float | None = typer.Option(None, "--fps", min=1e-3, help="Frame rate for formats that do not store it."),
     camera: str | None = typer.Option(None, "--camera", help="Camera name or 1-based number in multi-camera files."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
@@ -103,13 +103,14 @@ def convert(
     size: str | None = typer.Option(None, "--size", help="Rescale to this output canvas WxH."),
     resize_mode: str = typer.Option("resize", "--resize-mode", help="Tracks: `resize` (stretch) or `crop` "
                                     "(scale to cover, centre-crop, as ComfyUI does)."),
-    fps: float | None = typer.Option(None, "--fps", help="Resample to this frame rate (by time)."),
-    frames: int | None = typer.Option(None, "--frames", help="Resample to this many frames."),
+    fps: float | None = typer.Option(None, "--fps", min=1e-3, help="Resample to this frame rate (by time)."),
+    frames: int | None = typer.Option(None, "--frames", min=1, help="Resample to this many frames."),
     method: str = typer.Option("linear", "--method", help="Tracks resampling: `linear`, `nearest` or `ati` "
                                "(ATI / WanTrackToVideo index rule)."),
     canvas: str | None = typer.Option(None, "--canvas", help="Input canvas WxH for formats that do not store it."),
     image: Path | None = typer.Option(None, "--image", help="Input image the tracks belong to (sets the canvas)."),
-    in_fps: float | None = typer.Option(None, "--in-fps", help="Input frame rate for formats that do not store it."),
+    in_fps: float | None = typer.Option(None, "--in-fps", min=1e-3,
+                                        help="Input frame rate for formats that do not store it."),
     camera: str | None = typer.Option(None, "--camera", help="Camera to take from a multi-camera file."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing on success."),

@@ -37,8 +37,8 @@ def _write_tracks(new: Tracks, output: Path, append: bool, to: str | None, as_js
                   f"frames at {new.fps:g} fps on {new.size[0]}×{new.size[1]}")  # type: ignore[index]
 
 
-_FRAMES = typer.Option(81, "--frames", help="Frames (Wan: 81; ATI files: 121).")
-_FPS = typer.Option(16.0, "--fps", help="Frame rate (Wan: 16; ATI files: 24).")
+_FRAMES = typer.Option(81, "--frames", min=2, help="Frames (Wan: 81; ATI files: 121).")
+_FPS = typer.Option(16.0, "--fps", min=1e-3, help="Frame rate (Wan: 16; ATI files: 24).")
 _SIZE = typer.Option("832x480", "--size", help="Canvas WxH in pixels (the image the tracks belong to).")
 _OUT = typer.Option(..., "--output", "-o", help="Output tracks file (extension or --to picks the format).")
 _APPEND = typer.Option(False, "--append", help="Add to the tracks already in the output file.")
@@ -63,9 +63,14 @@ def tracks_path(
     """
     from ..author import path_track
 
+    if not 0 <= start < (frames if end is None else end) <= frames:
+        fail(f"--start/--end: expected 0 ≤ --start < --end ≤ --frames ({frames}); got --start {start}, --end {end}")
     profile: Any = speed
     if speed[:1].isdigit():
-        profile = [float(v) for v in speed.split(",")]
+        try:
+            profile = [float(v) for v in speed.split(",")]
+        except ValueError:
+            fail(f"--speed expects a profile name or speeds like 1,2,4,2; got {speed!r}")
     try:
         new = path_track(parse_points(points, "POINTS"), frames=frames, fps=fps, size=parse_size(size, "--size"),
                          speed=profile, closed=closed, start=start, end=end)  # type: ignore[arg-type]

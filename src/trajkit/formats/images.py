@@ -36,6 +36,11 @@ def load_image(path: str | os.PathLike[str]) -> np.ndarray:
         raise TrajkitError(f"{path} is not a readable image ({exc})") from exc
 
 
+_SIGNATURES = ((b"\xff\xd8\xff", "a JPEG image"), (b"\x89PNG", "a PNG image"), (b"GIF8", "a GIF image"),
+               (b"II*\x00", "a TIFF image"), (b"MM\x00*", "a TIFF image"), (b"BM", "a BMP image"),
+               (b"RIFF", "a WebP image or other RIFF file"), (b"\x80", "a Python pickle"))
+
+
 def load_depth(path: str | os.PathLike[str]) -> np.ndarray:
     """A depth map ``(H, W)`` of finite numbers saved with ``np.save`` (size-limited read, never unpickled; an
     ``(H, W, 1)`` array is squeezed). Anything else is a :class:`FormatError` naming the file."""
@@ -48,6 +53,10 @@ def load_depth(path: str | os.PathLike[str]) -> np.ndarray:
         raise FormatError(p, fmt, f"cannot be read ({exc.strerror or exc})") from exc
     if data[:2] == b"PK":  # np.load would open a .npz archive lazily (an NpzFile, not an array)
         raise FormatError(p, fmt, "a .npz archive holds several arrays", expected="one array saved with np.save")
+    if not data.startswith(b"\x93NUMPY"):  # np.load takes anything else for a pickle and says so
+        kind = next((name for magic, name in _SIGNATURES if data.startswith(magic)), "not a .npy file")
+        raise FormatError(p, fmt, f"{kind}, not a NumPy array",
+                          expected="an H×W array of depths saved with np.save('depth.npy', depth)")
     try:
         depth = np.load(io.BytesIO(data), allow_pickle=False)
     except _io.NUMPY_READ_ERRORS as exc:
