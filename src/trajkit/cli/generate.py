@@ -33,7 +33,8 @@ def _run_job_file(job_file: Path, out_dir: Path, backend: str | None, as_json: b
         def on_result(r: Any) -> None:
             if not (quiet or as_json):
                 colour = {"done": "green", "skipped": "cyan", "failed": "red"}[r.status]
-                bar.console.print(f"[{colour}]{r.status}[/] {r.name}" + (f": {r.error}" if r.error else ""))
+                bar.console.print(f"[{colour}]{r.status}[/] {r.name}" + (f": {r.error}" if r.error else "")
+                                  + (f" ({r.note})" if r.note else ""), highlight=False)
             if evaluate_with is not None and r.status == "done" and r.folder is not None:
                 from ._evaluation import evaluate_one
 
@@ -131,7 +132,9 @@ def generate(
 ) -> None:
     """Render every job of a job file: one folder per job with video, overlay, plots, controls and report.
 
-    Finished jobs are skipped (delete a folder to render it again); a failing job is recorded in
+    Finished jobs are skipped when nothing about them changed; a job whose options or inputs changed since
+    (other --frames, --seed, --set, an edited image or tracks file) is rendered again, and the run says what
+    changed. A failing job is recorded in
     OUT/NAME.failed.json and the others continue. Inputs are checked before any rendering starts.
     Flags override every job's own values.
 

@@ -2,7 +2,8 @@
 
 Each job writes into ``OUT/.trajkit-tmp/<name>-<pid>/`` and the folder is renamed to ``OUT/<name>/`` only
 when everything is written, so an interrupted run never leaves a half-made output folder (stale temporary
-folders are removed at the next start). A job whose folder already holds ``job.json`` is skipped; a job
+folders are removed at the next start). A finished job whose fingerprint (:mod:`.fingerprint`: its spec and
+resolved inputs) is unchanged is skipped; a changed one is rendered again and says what changed; a job
 that fails gets ``OUT/<name>.failed.json`` with its error and the list goes on.
 
 Folder contents: ``video.mp4``, ``overlay.mp4`` (tracks drawn on the result), ``input.jpg`` (tracks drawn on
@@ -14,6 +15,7 @@ versions, timings) and ``report.html``.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import platform
 import shutil
@@ -29,6 +31,7 @@ from .. import __version__
 from ..backends import get_backend
 from ..core.errors import TrajkitError
 from ..formats._io import atomic_write_text, dump_json
+from .fingerprint import FIELD, describe_change, job_fingerprint
 from .report import write_report
 from .resolve import ResolvedJob, resolve_job
 from .spec import JobSpec
@@ -46,6 +49,7 @@ class JobResult:
     folder: Path | None = None
     error: str | None = None
     seconds: float = 0.0
+    note: str | None = None  # why a finished job was rendered again
 
 
 def _versions() -> dict[str, str]:
@@ -98,6 +102,7 @@ def write_outputs(job: ResolvedJob, frames: np.ndarray, fps: float, folder: Path
         "timings_s": {k: round(v, 3) for k, v in timings.items()},
         "backend_info": dict(info or {}),
         "status": "done",
+        FIELD: job_fingerprint(job),
     }
     if job.reference is not None:
         record["reference"] = reference_metrics(job, frames)
@@ -189,14 +194,16 @@ def run_jobs(specs: list[JobSpec], base: Path, out_root: Path, *, backend: str |
     for job in resolved:
         folder = out_root / job.name
         failed_note = out_root / f"{job.name}.failed.json"
-        if is_done(folder):
+        change = _change(folder, job)
+        if is_done(folder) and change is None:
             result = JobResult(job.name, "skipped", folder)
         else:
             start = time.perf_counter()
             try:
                 run_one(job, out_root, progress)
                 failed_note.unlink(missing_ok=True)
-                result = JobResult(job.name, "done", folder, seconds=time.perf_counter() - start)
+                result = JobResult(job.name, "done", folder, seconds=time.perf_counter() - start,
+                                   note=None if change is None else f"rendered again: {change}")
             except (TrajkitError, ValueError, OSError, RuntimeError, MemoryError) as exc:
                 error = f"{type(exc).__name__}: {exc}"
                 atomic_write_text(failed_note, dump_json({"name": job.name, "error": error}))
@@ -209,9 +216,24 @@ def run_jobs(specs: list[JobSpec], base: Path, out_root: Path, *, backend: str |
     return results
 
 
+def _change(folder: Path, job: ResolvedJob) -> str | None:
+    """``None`` when ``folder`` holds this very job finished (or nothing); otherwise what changed."""
+    if not is_done(folder):
+        return None
+    try:
+        record = json.loads((folder / "job.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return "its job.json cannot be read"
+    if not isinstance(record, dict):
+        return "its job.json is not a job record"
+    if record.get(FIELD) == job_fingerprint(job):
+        return None
+    return describe_change(record, job)
+
+
 def summary(results: list[JobResult]) -> dict[str, Any]:
     """Counts and per-job results as JSON-able data."""
     return {"done": sum(r.status == "done" for r in results), "skipped": sum(r.status == "skipped" for r in results),
             "failed": sum(r.status == "failed" for r in results),
             "jobs": [{"name": r.name, "status": r.status, "folder": None if r.folder is None else str(r.folder),
-                      "error": r.error, "seconds": round(r.seconds, 2)} for r in results]}
+                      "error": r.error, "note": r.note, "seconds": round(r.seconds, 2)} for r in results]}
