@@ -23,7 +23,11 @@ WANT="$(cat pyproject.toml | sha256sum | cut -c1-16) $EXTRAS"
 if [ ! -f "$STAMP" ] || ! grep -qxF "$WANT" "$STAMP"; then
   echo "==> installing trajkit $SPEC into $VENV (torch, when needed, is pinned to the 2.13.0 CPU build)" >&2
   LOG="$VENV/pip-install.log"
-  if ! { python -m pip install --upgrade pip && python -m pip install -e "$SPEC"; } > "$LOG" 2>&1; then
+  : > "$LOG"
+  # shellcheck source=scripts/_progress.sh
+  source "$ROOT/scripts/_progress.sh"
+  if ! { run_logged "$LOG" python -m pip install --progress-bar off --upgrade pip \
+         && run_logged "$LOG" python -m pip install --progress-bar off -e "$SPEC"; }; then
     tail -n 40 "$LOG" >&2
     echo "pip install failed; full log: $LOG" >&2
     exit 1
