@@ -11,28 +11,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..core.errors import TrajkitError
+from ..core.errors import TrajkitError, state_mismatch
 
 if TYPE_CHECKING:
     import torch
-
-
-def state_mismatch(expected: dict[str, torch.Tensor], state: dict[str, torch.Tensor]) -> str | None:
-    """How ``state`` fails to fit a model whose ``state_dict()`` is ``expected`` (``None`` if it fits):
-    counts and first examples of missing keys, unexpected keys and tensors of other shapes."""
-    missing = sorted(set(expected) - set(state))
-    unexpected = sorted(set(state) - set(expected))
-    wrong = sorted(k for k in set(state) & set(expected) if tuple(state[k].shape) != tuple(expected[k].shape))
-    parts = []
-    if missing:
-        parts.append(f"{len(missing)} missing (e.g. {', '.join(missing[:3])})")
-    if unexpected:
-        parts.append(f"{len(unexpected)} unexpected (e.g. {', '.join(unexpected[:3])})")
-    if wrong:
-        k = wrong[0]
-        parts.append(f"{len(wrong)} with other shapes (e.g. {k}: file {tuple(state[k].shape)}, "
-                     f"model {tuple(expected[k].shape)})")
-    return "; ".join(parts) or None
 
 
 def assign_strictly(model: Any, state: dict[str, torch.Tensor], dtype: torch.dtype, what: str) -> None:

@@ -25,6 +25,14 @@ def parse_grid(text: str) -> tuple[int, int]:
     return parts[0], parts[1]
 
 
+def _written(obj: Any, output: Path, format_name: str, as_json: bool, quiet: bool, what: str) -> None:
+    """Report a written control: JSON (output, format, summary) or one ``wrote …`` line."""
+    if as_json:
+        print_json({"output": str(output), "output_format": format_name, "summary": summarise(obj)})
+    elif not quiet:
+        out.print(f"[green]wrote[/] {output} ([bold]{format_name}[/]): {what}")
+
+
 def _read(video: Path, size: str | None, max_frames: int) -> tuple[Any, float]:
     from ..measure.video import read_video
 
@@ -85,12 +93,9 @@ def tracks_from_video(
         tracks, target = save_for_target(tracks, output, to)
     except TrajkitError as exc:
         fail(str(exc))
-    if as_json:
-        print_json({"output": str(output), "output_format": target.name, "summary": summarise(tracks)})
-    elif not quiet:
-        shown = float(tracks.visible.mean())
-        out.print(f"[green]wrote[/] {output} ([bold]{target.name}[/]): {tracks.num_tracks} tracks × "
-                  f"{tracks.num_frames} frames on {canvas[0]}×{canvas[1]}, visible {shown:.0%} of the time")
+    _written(tracks, output, target.name, as_json, quiet,
+             f"{tracks.num_tracks} tracks × {tracks.num_frames} frames on {canvas[0]}×{canvas[1]}, "
+             f"visible {float(tracks.visible.mean()):.0%} of the time")
 
 
 def camera_from_video(
@@ -139,8 +144,5 @@ def camera_from_video(
         camera, target = save_for_target(camera, output, to)
     except TrajkitError as exc:
         fail(str(exc))
-    if as_json:
-        print_json({"output": str(output), "output_format": target.name, "summary": summarise(camera)})
-    elif not quiet:
-        out.print(f"[green]wrote[/] {output} ([bold]{target.name}[/]): {camera.num_frames} frames, "
-                  f"{camera.meta.get('method', '?')}, scale unknown (metric: false)")
+    _written(camera, output, target.name, as_json, quiet,
+             f"{camera.num_frames} frames, {camera.meta.get('method', '?')}, scale unknown (metric: false)")

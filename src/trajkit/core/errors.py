@@ -7,7 +7,9 @@ and *what was found*, so that the CLI can print them without a traceback.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from os import PathLike
+from typing import Any
 
 
 class TrajkitError(Exception):
@@ -80,3 +82,22 @@ def describe_value(value: object) -> str:
     if len(text) > 60:
         text = text[:57] + "..."
     return f"{type(value).__name__} {text}"
+
+
+def state_mismatch(expected: Mapping[str, Any], state: Mapping[str, Any]) -> str | None:
+    """How ``state`` fails to fit a model whose ``state_dict()`` is ``expected`` (``None`` if it fits):
+    counts and first examples of missing keys, unexpected keys and tensors of other shapes. Values are anything
+    with a ``.shape`` (torch tensors, NumPy arrays), so this needs no torch."""
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    wrong = sorted(k for k in set(state) & set(expected) if tuple(state[k].shape) != tuple(expected[k].shape))
+    parts = []
+    if missing:
+        parts.append(f"{len(missing)} missing (e.g. {', '.join(missing[:3])})")
+    if unexpected:
+        parts.append(f"{len(unexpected)} unexpected (e.g. {', '.join(unexpected[:3])})")
+    if wrong:
+        k = wrong[0]
+        parts.append(f"{len(wrong)} with other shapes (e.g. {k}: file {tuple(state[k].shape)}, "
+                     f"model {tuple(expected[k].shape)})")
+    return "; ".join(parts) or None

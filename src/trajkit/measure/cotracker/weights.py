@@ -16,7 +16,7 @@ from typing import Any
 
 import torch
 
-from ...core.errors import TrajkitError
+from ...core.errors import TrajkitError, state_mismatch
 from .model import CoTrackerThree, CoTrackerThreeOffline, CoTrackerThreeOnline
 
 HF_REPO = "facebook/cotracker3"
@@ -72,26 +72,9 @@ def read_state(path: str | Path) -> dict[str, torch.Tensor]:
     return dict(obj)
 
 
-def layout_problems(expected: Mapping[str, torch.Tensor], state: Mapping[str, torch.Tensor]) -> str | None:
-    """``None`` when ``state`` has exactly the keys and shapes of ``expected``; else counts and examples."""
-    missing = sorted(set(expected) - set(state))
-    extra = sorted(set(state) - set(expected))
-    reshaped = sorted(k for k in set(expected) & set(state) if tuple(expected[k].shape) != tuple(state[k].shape))
-    problems = []
-    if missing:
-        problems.append(f"{len(missing)} missing key(s) (e.g. {', '.join(missing[:3])})")
-    if extra:
-        problems.append(f"{len(extra)} unexpected key(s) (e.g. {', '.join(extra[:3])})")
-    if reshaped:
-        k = reshaped[0]
-        problems.append(f"{len(reshaped)} tensor(s) of another shape (e.g. {k}: file {tuple(state[k].shape)}, "
-                        f"network {tuple(expected[k].shape)})")
-    return "; ".join(problems) or None
-
-
 def load_state_strictly(net: CoTrackerThree, state: Mapping[str, torch.Tensor], what: str) -> None:
     """Copy ``state`` into ``net`` after checking the layout (a :class:`TrajkitError` naming ``what`` otherwise)."""
-    problem = layout_problems(net.state_dict(), state)
+    problem = state_mismatch(net.state_dict(), state)
     if problem:
         raise TrajkitError(f"{what}: not a CoTracker3 {net.variant} checkpoint: {problem}")
     net.load_state_dict(dict(state), strict=True)
