@@ -8,6 +8,13 @@ World conventions are trajkit's (+y down). :func:`place` puts the templates ``di
 the camera on the ground plane ``y = ground`` (default: the camera's own height, as in 3DTrajMaster's
 360°-Motion rig where cameras stand on the target plane) with the pivot ``height`` metres above it
 (1.47103 m, the dataset's pivot height; trajmaster.md §2.4). Entities stand upright: object y = world down.
+
+The makers' defaults follow 3DTrajMaster's motions (walks across the view, at constant depth). :data:`IN_VIEW`
+holds parameters that instead keep an entity inside the rig camera's image (35 mm on 720×480: 5.4 m across at
+8 m) when placed as :func:`place` does by default — 8 m ahead, one or two entities 2 m apart — and seen from
+1–2 m above its ground (:data:`VIEW_HEIGHT`): they move mostly in depth, so their image positions change height
+too, and stay within 1 m sideways. (Three entities 2 m apart leave the outer two about 0.2 m of room outwards:
+all but the circle still fit.) The studio uses them for parameters a document leaves out.
 """
 
 from __future__ import annotations
@@ -32,6 +39,15 @@ RIG_SIZE = (720, 480)
 RIG_FOCAL = 35.0 * 720 / 23.76
 #: The rig cameras' downward pitch, asin(0.0933407) ≈ 5.356° (trajmaster.md §2.3).
 RIG_PITCH_DEG = float(np.degrees(np.arcsin(0.0933407)))
+#: How high a camera that shows entities on an image stands above their ground (m), by default: about eye height.
+#: (The rig's cameras stand *on* the target plane, so every ground point they see lies on the horizon line.)
+VIEW_HEIGHT = 1.5
+#: The range every template parameter must lie in, by name (metres, degrees or a count): finite and bounded,
+#: so any template that is accepted can be placed and projected.
+PARAMETER_LIMITS: dict[str, tuple[float, float]] = {
+    "length": (0.0, 1000.0), "leg": (0.0, 1000.0), "radius": (0.0, 1000.0), "width": (0.0, 1000.0),
+    "degrees": (-3600.0, 3600.0), "direction": (-360.0, 360.0), "count": (1, 100),
+}
 
 
 @dataclass(frozen=True)
@@ -96,7 +112,8 @@ def spin(degrees: float = 360.0, direction: float = 0.0) -> Template:
 
 
 def circle(radius: float = 2.0, clockwise: bool = True) -> Template:
-    """A full circle of ``radius`` m starting at the placement point, facing along the path."""
+    """A full circle of ``radius`` m starting at the placement point towards the right, facing along the path
+    (clockwise, it comes towards the camera; counter-clockwise, it goes away)."""
     return arc(radius, 360.0 if clockwise else -360.0, direction=90.0)
 
 
@@ -141,9 +158,18 @@ def _parameter(value: Any, kind: Any, field: str, where: str) -> float | int | b
     return number
 
 
+def _bounded(value: float | int | bool, field: str, where: str) -> float | int | bool:
+    """``value`` if it lies within :data:`PARAMETER_LIMITS` for ``field`` (booleans are not limited)."""
+    low, high = PARAMETER_LIMITS.get(field, (-math.inf, math.inf))
+    if not isinstance(value, bool) and not low <= value <= high:
+        raise ValidationError(field, f"a value from {low:g} to {high:g}", describe_value(value), where=where)
+    return value
+
+
 def template(shape: str, params: Mapping[str, Any] | None = None, where: str = "template") -> Template:
-    """The template ``shape`` (a :data:`TemplateShape`) built with ``params``; a parameter it does not take, or one
-    that is not a finite number (true/false for ``clockwise``), is a :class:`TrajkitError` naming ``where``."""
+    """The template ``shape`` (a :data:`TemplateShape`) built with ``params``; a parameter it does not take, one
+    that is not a finite number (true/false for ``clockwise``) or one outside :data:`PARAMETER_LIMITS` is a
+    :class:`TrajkitError` naming ``where`` and the parameter."""
     if shape not in MAKERS:
         raise ValidationError("shape", f"one of {sorted(MAKERS)}", repr(shape), where=where)
     maker = MAKERS[shape]
@@ -152,7 +178,18 @@ def template(shape: str, params: Mapping[str, Any] | None = None, where: str = "
     unknown = sorted(set(kwargs) - set(taken))
     if unknown:
         raise TrajkitError(f"{where}: {shape} does not take {unknown}; it takes {sorted(taken)}")
-    return maker(**{k: _parameter(v, taken[k].annotation, k, where) for k, v in kwargs.items()})
+    return maker(**{k: _bounded(_parameter(v, taken[k].annotation, k, where), k, where) for k, v in kwargs.items()})
+
+
+#: Parameters that keep each template in the rig camera's view (see the module docstring), by template name.
+IN_VIEW: dict[str, dict[str, float | int | bool]] = {
+    "straight": {"length": 4.0, "direction": 20.0},  # away, a little to the right
+    "arc": {"radius": 3.0, "degrees": 60.0, "direction": -30.0},  # a bend to the right, symmetric about "away"
+    "turn": {"degrees": 180.0, "leg": 2.0, "direction": 0.0},  # away, turn round, back
+    "spin": {"degrees": 360.0, "direction": 0.0},
+    "circle": {"radius": 1.0, "clockwise": False},  # beyond the placement point
+    "zigzag": {"length": 5.0, "width": 0.8, "count": 3, "direction": 0.0},  # away
+}
 
 
 def rig_camera(height: float = 0.0, pitch_deg: float = RIG_PITCH_DEG, frames: int = 1, fps: float = 8.0) -> CameraPath:

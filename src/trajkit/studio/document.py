@@ -23,9 +23,9 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from ..author.entities import TemplateShape
+from ..author.entities import VIEW_HEIGHT, TemplateShape
 from ..core.errors import TrajkitError
 from ..core.retime import fit_timeline
 from ..core.tracks import Tracks
@@ -39,10 +39,21 @@ MAX_POINTS = 2048
 MAX_FRAMES = 2000
 #: Positions one document may expand to (tracks × frames): keeps sampling and exports bounded in memory.
 MAX_SAMPLES = 4_000_000
+#: Frames a camera move may last at the document's fps before it is fitted onto the document's frames.
+MAX_MOVE_FRAMES = 20 * MAX_FRAMES
 Coordinate = Annotated[float, Field(ge=-1e5, le=1e5, allow_inf_nan=False)]
 Point = tuple[Coordinate, Coordinate]
+
+
+def _moving(curve: list[float]) -> list[float]:
+    if not any(curve):
+        raise ValueError("a speed curve needs at least one sample above 0")
+    return curve
+
+
 Speed = Literal["linear", "ease-in", "ease-out", "ease-in-out"] | Annotated[
-    list[Annotated[float, Field(ge=0, le=1e3, allow_inf_nan=False)]], Field(min_length=2, max_length=64)]
+    list[Annotated[float, Field(ge=0, le=1e3, allow_inf_nan=False)]], Field(min_length=2, max_length=64),
+    AfterValidator(_moving)]
 
 
 class _Model(BaseModel):
@@ -55,7 +66,7 @@ class FalloffEdit(_Model):
     frame: int = Field(ge=0, lt=MAX_FRAMES)
     dx: Coordinate
     dy: Coordinate
-    sigma: float = Field(4.2466, gt=0, le=1000)
+    sigma: float = Field(4.2466, ge=0.01, le=1000)
 
 
 class _Track(_Model):
@@ -96,6 +107,12 @@ class SampledTrack(_Track):
     xy: list[Point] = Field(min_length=1, max_length=MAX_FRAMES)
     visible: list[bool] | None = None
 
+    @model_validator(mode="after")
+    def _one_flag_per_position(self) -> SampledTrack:
+        if self.visible is not None and len(self.visible) != len(self.xy):
+            raise ValueError(f"{len(self.xy)} positions but {len(self.visible)} visibility flags")
+        return self
+
 
 Track = Annotated[PathTrack | StaticTrack | CircleTrack | SampledTrack, Field(discriminator="kind")]
 
@@ -114,13 +131,29 @@ class CameraControl(_Model):
     def _one(self) -> CameraControl:
         if (self.moves is None) == (self.text is None):
             raise ValueError("give exactly one of 'moves' or 'text'")
+        if self.text is not None and not self.text.strip():
+            raise ValueError("'text' is blank; describe the camera motion, e.g. \"the camera pushes in slowly\"")
         return self
 
 
 class EntityTemplate(_Model):
+    """A template (:mod:`trajkit.author.entities`) and its parameters, checked as placing it will check them:
+    known names, finite numbers within the template's limits (so a saved document can always be rendered).
+    Parameters left out take the template's in-view values (:data:`trajkit.author.entities.IN_VIEW`)."""
+
     shape: TemplateShape
     prompt: str = Field(min_length=1, max_length=300)
     params: dict[str, float | bool | int] = Field(default_factory=dict, max_length=8)
+
+    @model_validator(mode="after")
+    def _buildable(self) -> EntityTemplate:
+        from ..author.entities import template
+
+        try:
+            template(self.shape, self.params, "params")
+        except TrajkitError as exc:  # pydantic reports ValueErrors with the field's location
+            raise ValueError(str(exc)) from exc
+        return self
 
 
 class EntityControl(_Model):
@@ -130,6 +163,9 @@ class EntityControl(_Model):
     distance: float = Field(8.0, gt=0.5, le=100)
     spacing: float = Field(2.0, ge=0, le=50)
     footprint: int = Field(4, ge=0, le=16)
+    #: How high the camera that sees the image stands above the ground the entities walk on (m): the rig's own
+    #: camera stands on that ground, where every ground point projects onto the horizon line.
+    camera_height: float = Field(VIEW_HEIGHT, gt=0, le=50)
     include: bool = True
 
 
@@ -161,7 +197,23 @@ class Document(_Model):
         if columns * self.frames > MAX_SAMPLES:
             raise ValueError(f"{columns} tracks × {self.frames} frames is more than {MAX_SAMPLES:,} positions; "
                              "use fewer tracks or frames")
+        if self.camera is not None and self.camera.moves is not None:
+            _check_moves(self.camera.moves, self.fps)
         return self
+
+
+def _check_moves(text: str, fps: float) -> None:
+    """Parse the camera's ``moves`` as rendering will, and bound how many frames the move is rendered at."""
+    from ..author.grammar import parse_moves
+
+    try:
+        move = parse_moves(text)
+    except TrajkitError as exc:
+        raise ValueError(f"camera.moves: {exc}") from exc
+    frames = round(move.duration * fps) + 1
+    if frames > MAX_MOVE_FRAMES:
+        raise ValueError(f"camera.moves: the move lasts {move.duration:g} s, {frames:,} frames at {fps:g} fps; at "
+                         f"most {MAX_MOVE_FRAMES:,}")
 
 
 def parse_document(data: Any) -> Document:
@@ -254,13 +306,29 @@ def document_camera(doc: Document, size: tuple[int, int]) -> CameraPath | None:
     return fit_timeline(camera, doc.frames, doc.fps)
 
 
+def check_camera_text(doc: Document, size: tuple[int, int]) -> None:
+    """Have the director read the camera's ``text`` as rendering will (its own prompt rules: a token limit), so a
+    saved document renders. When the director cannot be loaded at all (503) nothing is refused: rendering says so."""
+    from .workspace import StudioError
+
+    if doc.camera is None or doc.camera.text is None:
+        return
+    try:
+        document_camera(doc, size)
+    except StudioError as exc:
+        if exc.status != 503:
+            raise
+    except TrajkitError as exc:
+        raise TrajkitError(f"document.camera.text: {exc}") from exc
+
+
 @lru_cache(maxsize=16)
 def _directed_camera(text: str, seed: int, size: tuple[int, int]) -> CameraPath:
-    """The embedded director's path for ``text`` (cached: the page re-samples the document on every edit)."""
-    from ..director.pipeline import load_pipeline
-    from ..director.sampling import SamplingOptions
+    """The embedded director's path for ``text`` (cached: the page re-samples the document on every edit), from the
+    process's one :class:`~trajkit.studio.director.DirectorLoader` (loaded once, behind a lock)."""
+    from . import director
 
-    return load_pipeline(None)(text, num=1, seed=seed, size=size, options=SamplingOptions(mode="top-k"))[0]
+    return director.DIRECTOR.camera(text, seed, size)
 
 
 def camera_tracks(doc: Document, size: tuple[int, int], depth: np.ndarray | None = None) -> Tracks:
@@ -273,15 +341,18 @@ def camera_tracks(doc: Document, size: tuple[int, int], depth: np.ndarray | None
 
 
 def document_entities(doc: Document, size: tuple[int, int]) -> EntityPaths | None:
-    """The document's entities (templates placed in front of the rig camera, rescaled to the image), or ``None``."""
+    """The document's entities, or ``None``: templates placed in front of the rig camera (its lens and pitch) raised
+    ``camera_height`` m above their ground plane ``y = 0``, the camera rescaled to the image."""
     from ..author import entities as author
 
     es = doc.entities
     if es is None:
         return None
-    templates = [author.template(t.shape, t.params, f"entities.templates.{k}") for k, t in enumerate(es.templates)]
-    ents = author.place(templates, [t.prompt for t in es.templates], distance=es.distance, spacing=es.spacing,
-                        frames=doc.frames, fps=doc.fps)
+    templates = [author.template(t.shape, {**author.IN_VIEW[t.shape], **t.params}, f"entities.templates.{k}")
+                 for k, t in enumerate(es.templates)]
+    camera = author.rig_camera(height=es.camera_height, fps=doc.fps)
+    ents = author.place(templates, [t.prompt for t in es.templates], camera, distance=es.distance,
+                        spacing=es.spacing, frames=doc.frames, fps=doc.fps, ground=0.0)
     assert ents.camera is not None
     return ents.with_camera(ents.camera.rescale(size))
 

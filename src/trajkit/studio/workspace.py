@@ -11,12 +11,17 @@ Ids are 32 lowercase hex digits made by the server; anything else is refused bef
 are atomic (temporary file, then rename) and serialised per project, so any number of saves — concurrent ones
 included — leave one whole ``project.json`` whose ``revision`` counts them. Images are limited in bytes and pixels
 and checked for size *before* they are decoded (decompression bombs are refused).
+
+A server killed mid-write leaves the temporary files of its atomic writes (``.project.json.<random>.tmp`` …), and
+one killed mid-create or mid-delete a project folder without ``project.json``: :meth:`Workspace.clean` removes both
+when a workspace is opened.
 """
 
 from __future__ import annotations
 
 import io
 import re
+import shutil
 import threading
 import time
 import uuid
@@ -31,6 +36,8 @@ from ..formats._io import atomic_write, atomic_write_bytes, atomic_write_text, d
 from .document import Document, parse_document
 
 ID_PATTERN = re.compile(r"^[0-9a-f]{32}$")
+#: Temporary files of interrupted atomic writes in a project folder (``formats._io.atomic_write`` names them so).
+STRAY_TMP = re.compile(r"^\.(project\.json|image\.png|depth\.npy)\..+\.tmp$")
 MAX_UPLOAD_BYTES = 25 * 2**20
 MAX_PIXELS = 40_000_000
 MAX_SIDE = 16384
@@ -175,6 +182,24 @@ class Workspace:
         self.projects.mkdir(parents=True, exist_ok=True)
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
+        self.clean()
+
+    def clean(self) -> list[Path]:
+        """Remove what an interrupted server left (see the module docstring); returns the removed paths. Only for a
+        workspace no running server is writing to (it runs when one opens the workspace)."""
+        removed = []
+        for folder in sorted(self.projects.iterdir()):
+            if folder.is_symlink() or not folder.is_dir() or not ID_PATTERN.fullmatch(folder.name):
+                continue
+            if not (folder / "project.json").is_file():
+                shutil.rmtree(folder, ignore_errors=True)
+                removed.append(folder)
+                continue
+            for path in folder.iterdir():
+                if STRAY_TMP.fullmatch(path.name) and path.is_file():
+                    path.unlink(missing_ok=True)
+                    removed.append(path)
+        return removed
 
     def lock(self, pid: str) -> threading.Lock:
         with self._guard:
@@ -242,8 +267,6 @@ class Workspace:
         return sorted(out, key=lambda r: -r["updated"])
 
     def delete(self, pid: str) -> None:
-        import shutil
-
         folder = self.folder(pid)
         with self.lock(pid):
             shutil.rmtree(folder)
