@@ -65,3 +65,20 @@ def studio_image(data_dir: Path) -> Path:
 def artifacts() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture(scope="module")
+def page(live_studio, chromium_executable):
+    """One Chromium page on the module's live studio (Playwright); ``page.errors`` collects uncaught page errors."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_executable,
+                                     args=["--no-sandbox", "--autoplay-policy=no-user-gesture-required"])
+        context = browser.new_context(viewport={"width": 1500, "height": 950}, accept_downloads=True)
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(live_studio.url + "/")
+        page.errors = errors  # type: ignore[attr-defined]
+        yield page
+        browser.close()

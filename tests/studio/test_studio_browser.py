@@ -11,39 +11,9 @@ import numpy as np
 import pytest
 
 pytest.importorskip("fastapi")
-sync_api = pytest.importorskip("playwright.sync_api")
+pytest.importorskip("playwright.sync_api")
 
-
-@pytest.fixture(scope="module")
-def page(live_studio, chromium_executable):
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium_executable,
-                                     args=["--no-sandbox", "--autoplay-policy=no-user-gesture-required"])
-        context = browser.new_context(viewport={"width": 1500, "height": 950}, accept_downloads=True)
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.goto(live_studio.url + "/")
-        page.errors = errors  # type: ignore[attr-defined]
-        yield page
-        browser.close()
-
-
-def doc(page) -> dict:
-    return page.evaluate("() => JSON.parse(JSON.stringify(window.studio.state.doc))")
-
-
-def to_image(box: dict, size: tuple[int, int], x: float, y: float) -> tuple[float, float]:
-    """Screen pixels → original-image pixels, as the page maps them."""
-    return (x - box["x"]) * size[0] / box["width"], (y - box["y"]) * size[1] / box["height"]
-
-
-def draw(page, points: list[tuple[int, int]]) -> None:
-    page.mouse.move(*points[0])
-    page.mouse.down()
-    for point in points[1:]:
-        page.mouse.move(*point, steps=6)
-    page.mouse.up()
+from browser import doc, draw, to_image
 
 
 def test_an_editing_session_in_chromium(page, live_studio, studio_image, artifacts, tmp_path):
@@ -177,7 +147,19 @@ def test_camera_and_entity_tabs_bridge_into_tracks(page, live_studio, artifacts)
     page.click("#entities-apply")
     page.wait_for_function("() => window.studio.state.sampled.tracks.some(t => t.source === 'entities')")
     page.wait_for_function("() => document.querySelector('#entities-plot').naturalWidth > 100")
+    # Two default entities (issue 16 item 9): every sample of both inside the image, not all on one height.
+    page.locator("#entity-rows .entity-shape").nth(1).select_option("circle")
+    page.click("#entities-apply")
+    page.wait_for_function("() => window.studio.state.doc.entities?.templates.length === 2 && "
+                           "window.studio.state.sampledFor === window.studio.state.doc")
+    w, h = page.evaluate("() => [window.studio.editor.image.naturalWidth, window.studio.editor.image.naturalHeight]")
+    xy = np.array(page.evaluate("() => window.studio.state.sampled.tracks.filter(t => t.source === 'entities')"
+                                ".flatMap(t => t.xy.filter((q, i) => t.visible[i]))"))
+    assert len(xy) and (xy >= 0).all() and (xy[:, 0] <= w).all() and (xy[:, 1] <= h).all()
+    assert np.ptp(xy[:, 1]) > 0.05 * h
     page.screenshot(path=str(artifacts / "camera-entities.png"))
+    page.click("#undo")
+    page.wait_for_function("() => window.studio.state.doc.entities?.templates.length === 1")
     page.click("#undo")
     page.wait_for_function("() => !window.studio.state.doc.entities")
     assert page.evaluate("() => window.studio.state.doc.camera.moves") == "pan left 15deg over 3s"

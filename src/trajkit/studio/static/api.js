@@ -13,7 +13,7 @@ async function check(response) {
   throw new ApiError(message);
 }
 
-async function send(method, url, body) {
+export async function send(method, url, body) {
   const init = { method, headers: {} };
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
@@ -34,3 +34,10 @@ export async function upload(url, field, file, extra = {}) {
 export async function blob(method, url, body) { return (await send(method, url, body)).blob(); }
 
 export const projectUrl = (id, tail = "") => `/api/projects/${encodeURIComponent(id)}${tail}`;
+
+// GET a file: its bytes and the file name the server gave it (Content-Disposition), errors as ApiError
+export async function download(url) {
+  const response = await check(await fetch(url));
+  const match = /filename="([^"]+)"/.exec(response.headers.get("Content-Disposition") || "");
+  return { blob: await response.blob(), name: match ? match[1] : url.split("/").pop() };
+}

@@ -1,19 +1,21 @@
-// The studio page: project, document, history, timeline, tabs, preview and export. The canvas lives in canvas.js.
+// The studio page: the open project, its document, history, timeline and the tracks tab. The canvas lives in
+// canvas.js; the camera and entities tabs in controls.js; preview, export and import in output.js; the project
+// menu (new, rename, delete) in projects.js; status and errors in feedback.js.
 
-import { ApiError, blob, json, projectUrl, upload } from "./api.js";
+import { json, projectUrl, upload } from "./api.js";
 import { COLOURS, Editor, replaceTrack, shiftTrack } from "./canvas.js";
+import { clearPlots, installControls, loadControlsIntoForms } from "./controls.js";
+import { fail, status, succeed, withDirector } from "./feedback.js";
 import { History } from "./history.js";
+import { installOutput, restorePreview } from "./output.js";
+import { installProjects, listProjects } from "./projects.js";
 
 const $ = (id) => document.getElementById(id);
 // a new track id: the kind's initial and 8 random base-36 characters (the document's id pattern)
 const newId = (kind) => `${kind[0]}${Math.random().toString(36).slice(2, 10)}`;
 const EMPTY = { version: 1, frames: 81, fps: 16, prompt: "", tracks: [], camera: null, entities: null };
-const TEMPLATES = {
-  straight: { length: 4, direction: 90 }, arc: { radius: 3, degrees: 90, direction: 90 },
-  turn: { degrees: 90, leg: 2, direction: 0 }, spin: { degrees: 360, direction: 0 },
-  circle: { radius: 2 }, zigzag: { length: 6, width: 1, count: 3, direction: 90 },
-};
-
+//: the frame rates the page accepts (the video models run at 8–24 fps; the server refuses far beyond)
+const FPS_RANGE = [1, 120];
 const state = {
   // sampledFor: the document `sampled` was computed from (=== doc once the latest edit is sampled)
   project: null, doc: structuredClone(EMPTY), sampled: null, sampledFor: null, frame: 0, selected: null,
@@ -41,13 +43,6 @@ const app = {
 const editor = new Editor($("canvas"), app);
 window.studio = { state, app, editor };  // read by the browser tests
 
-function status(text, error = false) { $("status").textContent = text; $("status").style.color = error ? "#ff7b7b" : ""; }
-
-function report(err) {
-  console.error(err);
-  status(err instanceof ApiError ? err.message : String(err), true);
-}
-
 function commit(doc) {
   state.doc = doc;
   if (state.history.push(doc)) state.dirty = true;
@@ -60,15 +55,16 @@ async function requestSample() {
   const seq = ++state.sampleSeq;
   const doc = state.doc;
   try {
-    const sampled = await json("POST", projectUrl(state.project.id, "/sample"), { document: doc });
-    if (seq === state.sampleSeq) { state.sampled = sampled; state.sampledFor = doc; editor.draw(); }
-  } catch (err) { if (seq === state.sampleSeq) report(err); }
+    const request = json("POST", projectUrl(state.project.id, "/sample"), { document: doc });
+    const sampled = await withDirector(doc.camera?.text != null, request);
+    if (seq === state.sampleSeq) { state.sampled = sampled; state.sampledFor = doc; succeed("sample"); editor.draw(); }
+  } catch (err) { if (seq === state.sampleSeq) fail("sample", err); }
 }
 
 // ------------------------------------------------------------------ page state → widgets
 function refresh() {
   const doc = state.doc;
-  $("save").disabled = !state.project;
+  $("save").disabled = $("delete-project").disabled = $("project-name").disabled = !state.project;
   $("render").disabled = !state.project;
   $("undo").disabled = !state.history.canUndo;
   $("redo").disabled = !state.history.canRedo;
@@ -128,10 +124,27 @@ async function openProject(id) {
     editor.setImage(image, project.image.width, project.image.height);
     if (location.hash !== `#${id}`) history.replaceState(null, "", `#${id}`);
     loadControlsIntoForms();
+    clearPlots();
     status(`${project.name}: ${project.image.width}×${project.image.height}, revision ${project.revision}`);
     refresh();
+    restorePreview(id);
     await requestSample();
-  } catch (err) { report(err); }
+  } catch (err) { fail("open", err); }
+}
+
+// back to no project (after deleting the open one)
+function closeProject() {
+  Object.assign(state, { project: null, doc: structuredClone(EMPTY), sampled: null, sampledFor: null, selected: null,
+    frame: 0, revision: null, dirty: false });
+  state.history.reset(state.doc);
+  $("project-name").value = "";
+  $("hint").classList.remove("hidden");
+  editor.setImage(null);
+  history.replaceState(null, "", location.pathname);
+  loadControlsIntoForms();
+  clearPlots();
+  restorePreview(null);
+  refresh();
 }
 
 async function save() {
@@ -141,21 +154,13 @@ async function save() {
       document: state.doc, name: $("project-name").value, revision: state.revision });
     state.revision = saved.revision;
     state.dirty = false;
+    state.project.name = saved.name;
     status(`saved (revision ${saved.revision})`);
     listProjects();
   } catch (err) {
-    report(err);
+    fail("save", err);
     throw err;
   }
-}
-
-async function listProjects() {
-  try {
-    const projects = await json("GET", "/api/projects");
-    const select = $("projects");
-    select.replaceChildren(new Option("recent projects…", ""),
-      ...projects.map((p) => new Option(`${p.name} (${p.tracks} tracks)`, p.id)));
-  } catch (err) { report(err); }
 }
 
 // ------------------------------------------------------------------ timeline
@@ -184,108 +189,7 @@ function play() {
   requestAnimationFrame(step);
 }
 
-// ------------------------------------------------------------------ camera and entities
-function loadControlsIntoForms() {
-  const cam = state.doc.camera;
-  if (cam) {
-    document.querySelector(`input[name=camera-kind][value=${cam.text != null ? "text" : "moves"}]`).checked = true;
-    $("camera-text").value = cam.text ?? cam.moves ?? "";
-    $("camera-hfov").value = cam.hfov; $("camera-grid").value = cam.grid;
-  }
-  const rows = $("entity-rows");
-  rows.replaceChildren(...[0, 1, 2].map((i) => {
-    const t = state.doc.entities?.templates?.[i];
-    const row = document.createElement("fieldset");
-    const legend = document.createElement("legend");
-    legend.textContent = `Entity ${i + 1}`;
-    const shape = document.createElement("select");
-    shape.className = "entity-shape";
-    shape.append(new Option("none", ""), ...Object.keys(TEMPLATES).map((k) => new Option(k, k)));
-    shape.value = t?.shape ?? (i === 0 ? "straight" : "");
-    const prompt = document.createElement("input");
-    prompt.className = "entity-prompt";
-    prompt.placeholder = "a red fox trotting";
-    prompt.value = t?.prompt ?? "";
-    row.append(legend, shape, prompt);
-    return row;
-  }));
-}
-
-async function showPlot(kind, img) {
-  try {
-    const png = await blob("POST", projectUrl(state.project.id, `/${kind}-plot`), { document: state.doc });
-    if (img.src.startsWith("blob:")) URL.revokeObjectURL(img.src);
-    img.src = URL.createObjectURL(png);
-  } catch (err) { report(err); }
-}
-
-function applyCamera() {
-  const kind = document.querySelector("input[name=camera-kind]:checked").value;
-  const text = $("camera-text").value.trim();
-  if (!text) { status("describe the camera move first", true); return; }
-  commit({ ...state.doc, camera: { moves: kind === "moves" ? text : null, text: kind === "text" ? text : null,
-    seed: 0, hfov: Number($("camera-hfov").value), grid: Number($("camera-grid").value), include: true } });
-  showPlot("camera", $("camera-plot"));
-}
-
-function applyEntities() {
-  const templates = [...document.querySelectorAll("#entity-rows fieldset")].map((row) => ({
-    shape: row.querySelector(".entity-shape").value, prompt: row.querySelector(".entity-prompt").value.trim(),
-  })).filter((t) => t.shape).map((t) => ({ ...t, prompt: t.prompt || `entity ${t.shape}`, params: TEMPLATES[t.shape] }));
-  if (!templates.length) { status("choose at least one entity template", true); return; }
-  commit({ ...state.doc, entities: { templates, distance: Number($("entity-distance").value), spacing: 2,
-    footprint: 4, include: true } });
-  showPlot("entities", $("entities-plot"));
-}
-
-// ------------------------------------------------------------------ preview and export
-async function render() {
-  try {
-    if (state.dirty) await save();
-    $("render").disabled = true;
-    let job = await json("POST", projectUrl(state.project.id, "/renders"));
-    status("rendering preview…");
-    while (job.status === "queued" || job.status === "running") {
-      $("render-progress").max = job.total; $("render-progress").value = job.done;
-      await new Promise((r) => setTimeout(r, 250));
-      job = await json("GET", projectUrl(state.project.id, `/renders/${job.id}`));
-    }
-    if (job.status !== "done") throw new Error(job.error || "the render failed");
-    $("render-progress").value = $("render-progress").max;
-    const video = $("preview-video");
-    video.dataset.video = job.files["video.mp4"];
-    video.dataset.overlay = job.files["overlay.mp4"] || job.files["video.mp4"];
-    video.src = $("show-overlay").checked ? video.dataset.overlay : video.dataset.video;
-    video.play().catch(() => {});
-    status(`preview rendered in ${job.seconds} s`);
-  } catch (err) { report(err); } finally { $("render").disabled = !state.project; }
-}
-
-async function exportAs(fmt) {
-  try {
-    if (state.dirty) await save();
-    const a = document.createElement("a");
-    a.href = projectUrl(state.project.id, `/export/${fmt}`);
-    a.download = "";
-    document.body.append(a);
-    a.click();
-    a.remove();
-  } catch (err) { report(err); }
-}
-
 // ------------------------------------------------------------------ wiring
-$("upload").addEventListener("change", async (e) => {
-  const file = e.target.files[0];
-  e.target.value = "";
-  if (!file) return;
-  try {
-    status("uploading…");
-    const project = await upload("/api/projects", "image", file, { name: file.name.replace(/\.[^.]+$/, "") });
-    await openProject(project.id);
-    listProjects();
-  } catch (err) { report(err); }
-});
-$("projects").addEventListener("change", (e) => { if (e.target.value) openProject(e.target.value); });
 $("save").addEventListener("click", () => save().catch(() => {}));
 $("undo").addEventListener("click", () => undoRedo("undo"));
 $("redo").addEventListener("click", () => undoRedo("redo"));
@@ -314,9 +218,10 @@ $("speed").addEventListener("change", (e) => {
 $("speed-curve").addEventListener("change", (e) => {
   const speeds = e.target.value.split(/[\s,;]+/).filter(Boolean).map(Number);
   if (speeds.length < 2 || speeds.some((v) => !Number.isFinite(v) || v < 0) || !speeds.some((v) => v > 0)) {
-    status("a speed curve is at least two non-negative numbers, not all zero", true);
+    fail("speed", "a speed curve is at least two non-negative numbers, not all zero");
     return;
   }
+  succeed("speed");
   updateSelected({ speed: speeds });
 });
 $("start").addEventListener("change", (e) => updateSelected({ start: Math.max(0, Number(e.target.value) | 0) }));
@@ -350,15 +255,22 @@ $("pan-all").addEventListener("click", () => addPan(true));
 $("timeline").addEventListener("input", (e) => setFrame(Number(e.target.value)));
 $("play").addEventListener("click", play);
 $("frames").addEventListener("change", (e) => {
-  const frames = Math.max(2, Math.min(2000, Number(e.target.value) | 0));
+  const given = Number(e.target.value);
+  const frames = Math.max(2, Math.min(2000, Number.isFinite(given) ? Math.round(given) : state.doc.frames));
+  if (frames !== given) fail("frames", `frames must be a whole number from 2 to 2000; ${e.target.value || "(empty)"} `
+    + `was set to ${frames}`);
+  else succeed("frames");
   commit({ ...state.doc, frames, tracks: state.doc.tracks.map((t) => ("end" in t && t.end !== null && t.end > frames)
     ? { ...t, end: null } : t) });
 });
-$("fps").addEventListener("change", (e) => commit({ ...state.doc, fps: Math.max(1, Number(e.target.value) || 16) }));
-$("camera-apply").addEventListener("click", applyCamera);
-$("camera-remove").addEventListener("click", () => { commit({ ...state.doc, camera: null }); $("camera-plot").removeAttribute("src"); });
-$("entities-apply").addEventListener("click", applyEntities);
-$("entities-remove").addEventListener("click", () => { commit({ ...state.doc, entities: null }); $("entities-plot").removeAttribute("src"); });
+$("fps").addEventListener("change", (e) => {
+  const given = Number(e.target.value);
+  const fps = Math.max(FPS_RANGE[0], Math.min(FPS_RANGE[1], Number.isFinite(given) && given > 0 ? given : state.doc.fps));
+  if (fps !== given) fail("fps", `fps must be between ${FPS_RANGE[0]} and ${FPS_RANGE[1]}; ${e.target.value || "(empty)"} `
+    + `was set to ${fps}`);
+  else succeed("fps");
+  commit({ ...state.doc, fps });
+});
 $("depth").addEventListener("change", async (e) => {
   const file = e.target.files[0];
   e.target.value = "";
@@ -367,24 +279,7 @@ $("depth").addEventListener("change", async (e) => {
     const info = await upload(projectUrl(state.project.id, "/depth"), "depth", file);
     status(`depth map ${info.shape.join("×")} loaded`);
     requestSample();
-  } catch (err) { report(err); }
-});
-$("render").addEventListener("click", render);
-$("show-overlay").addEventListener("change", (e) => {
-  const video = $("preview-video");
-  if (video.dataset.video) { video.src = e.target.checked ? video.dataset.overlay : video.dataset.video; video.play().catch(() => {}); }
-});
-document.querySelectorAll("[data-export]").forEach((b) => b.addEventListener("click", () => exportAs(b.dataset.export)));
-$("import").addEventListener("change", async (e) => {
-  const file = e.target.files[0];
-  e.target.value = "";
-  if (!file || !state.project) return;
-  try {
-    if (state.dirty) await save();  // the server appends to the saved document: unsaved edits would be lost
-    const { document: doc } = await upload(projectUrl(state.project.id, "/import"), "file", file);
-    commit(doc);
-    status(`imported ${file.name}`);
-  } catch (err) { report(err); }
+  } catch (err) { fail("depth", err); }
 });
 document.addEventListener("keydown", (e) => {
   if (e.target.matches("input, textarea, select")) return;
@@ -394,13 +289,31 @@ document.addEventListener("keydown", (e) => {
   if ((e.ctrlKey || e.metaKey) && key === "s") { e.preventDefault(); save().catch(() => {}); return; }
   const tools = { v: "select", f: "free", s: "static", c: "circle", e: "falloff" };
   if (tools[key] && !e.ctrlKey && !e.metaKey) setTool(tools[key]);
-  if (key === " ") { e.preventDefault(); play(); }
+  if (key === " ") { e.preventDefault(); if (!e.repeat) editor.holdSpace(true); }  // space: play, or hold to pan
+  if ((key === "+" || key === "=") && !e.ctrlKey) editor.zoomBy(1.25);
+  if (key === "-" && !e.ctrlKey) editor.zoomBy(0.8);
+  if (key === "0" && !e.ctrlKey) editor.fitView();
   if (key === "arrowright") setFrame(state.frame + 1);
   if (key === "arrowleft") setFrame(state.frame - 1);
   if ((key === "delete" || key === "backspace") && state.selected) $("delete").click();
 });
+document.addEventListener("keyup", (e) => {
+  if (e.key !== " " || !editor.spaceHeld) return;
+  e.preventDefault();  // not also a click on the focused button
+  if (!editor.holdSpace(false)) play();
+});
+window.addEventListener("blur", () => editor.holdSpace(false));
+editor.onview = (view) => {
+  $("zoom").textContent = view.zoom > 1.001 ? `${(view.zoom * 100).toFixed(0)} %` : "fit";
+  $("zoom").title = `1 image pixel = ${(view.zoom * view.bx).toFixed(2)} screen pixels; click (or 0) to fit`;
+};
+$("zoom").addEventListener("click", () => editor.fitView());
 window.addEventListener("beforeunload", (e) => { if (state.dirty) e.preventDefault(); });
 
+const page = { state, commit, save, openProject, closeProject };
+installControls(page);
+installOutput(page);
+installProjects(page);
 state.history.reset(state.doc);
 loadControlsIntoForms();
 refresh();

@@ -1,7 +1,10 @@
 // The editor canvas: draws the image, the sampled tracks and the playhead, and turns pointer gestures into edits.
-// Everything the page stores is in original-image pixels; the canvas only scales for display.
+// Everything the page stores is in original-image pixels; the canvas only scales (viewport.js) for display.
+// Zoom: the wheel (about the cursor), + / − / 0 keys. Pan: drag with the middle button, or with space held.
 
 import { controlPoints, dist, pathLength, pointSegmentDistance } from "./geometry.js";
+import { Labels } from "./labels.js";
+import { Viewport } from "./viewport.js";
 
 export const COLOURS = ["#ff5a5a", "#4fd67a", "#4f9dff", "#35d0d6", "#e05ae0", "#f0d040", "#ff9a3c", "#b08cff"];
 const BRIDGED = { camera: "rgba(200,205,220,0.75)", entities: "rgba(255,170,60,0.9)" };
@@ -16,17 +19,58 @@ export class Editor {
     this.tool = "select";
     this.gesture = null;
     this.hover = null;
+    this.view = new Viewport();
+    this.labels = new Labels();  // the frame labels of the last drawing (read by the browser tests)
+    this.spaceHeld = false;
+    this.panned = false;         // a pan happened while space was held (then releasing space does not play)
     canvas.addEventListener("pointerdown", (e) => this.down(e));
     canvas.addEventListener("pointermove", (e) => this.move(e));
     canvas.addEventListener("pointerup", (e) => this.up(e));
     canvas.addEventListener("pointerleave", () => { this.hover = null; this.draw(); });
     canvas.addEventListener("dblclick", (e) => this.insertPoint(e));
+    canvas.addEventListener("wheel", (e) => this.wheel(e), { passive: false });
+    canvas.addEventListener("mousedown", (e) => { if (e.button === 1) e.preventDefault(); });  // no autoscroll
     new ResizeObserver(() => this.fit()).observe(canvas.parentElement);
   }
 
-  setImage(image, width, height) { this.image = image; this.size = [width, height]; this.fit(); }
+  setImage(image, width, height) {
+    this.image = image;
+    this.size = image ? [width, height] : [1, 1];
+    this.view.reset();
+    this.fit();
+  }
 
-  setTool(tool) { this.tool = tool; this.gesture = null; this.canvas.style.cursor = tool === "select" ? "default" : "crosshair"; }
+  setTool(tool) { this.tool = tool; this.gesture = null; this.cursor(); }
+
+  cursor() {
+    const panning = this.gesture?.kind === "pan";
+    this.canvas.style.cursor = panning ? "grabbing" : this.spaceHeld ? "grab"
+      : this.tool === "select" ? "default" : "crosshair";
+  }
+
+  // space held: the next drag pans; returns on release whether it did (the page plays/pauses otherwise)
+  holdSpace(down) {
+    if (down && !this.spaceHeld) this.panned = false;
+    this.spaceHeld = down;
+    this.cursor();
+    return this.panned;
+  }
+
+  zoomBy(factor, cx = this.view.cssW / 2, cy = this.view.cssH / 2) {
+    this.view.zoomAt(cx, cy, factor);
+    this.onview?.(this.view);
+    this.draw();
+  }
+
+  fitView() { this.view.reset(); this.onview?.(this.view); this.draw(); }
+
+  wheel(e) {
+    if (!this.image) return;
+    e.preventDefault();
+    const step = e.deltaMode === 1 ? 40 * e.deltaY : e.deltaMode === 2 ? 800 * e.deltaY : e.deltaY;
+    const r = this.canvas.getBoundingClientRect();
+    this.zoomBy(Math.exp(-step * 0.0015), e.clientX - r.left, e.clientY - r.top);
+  }
 
   fit() {
     const wrap = this.canvas.parentElement;
@@ -38,15 +82,17 @@ export class Editor {
     this.canvas.style.height = `${cssH}px`;
     this.canvas.width = Math.round(cssW * dpr);
     this.canvas.height = Math.round(cssH * dpr);
+    this.view.resize(cssW, cssH, this.size);
+    this.onview?.(this.view);
     this.draw();
   }
 
-  // image pixels per CSS pixel
-  get pixelRatio() { return this.size[0] / this.canvas.getBoundingClientRect().width; }
+  // image pixels per CSS pixel (at the current zoom)
+  get pixelRatio() { return this.view.imagePerCss; }
 
   toImage(e) {
     const r = this.canvas.getBoundingClientRect();
-    return [(e.clientX - r.left) * this.size[0] / r.width, (e.clientY - r.top) * this.size[1] / r.height];
+    return this.view.toImage(e.clientX - r.left, e.clientY - r.top);
   }
 
   selectedTrack() { return this.app.doc.tracks.find((t) => t.id === this.app.selected) || null; }
@@ -67,6 +113,13 @@ export class Editor {
   down(e) {
     if (!this.image) return;
     this.canvas.setPointerCapture(e.pointerId);
+    if (e.button === 1 || (e.button === 0 && this.spaceHeld)) {
+      this.gesture = { kind: "pan", last: [e.clientX, e.clientY] };
+      this.panned = true;
+      this.cursor();
+      return;
+    }
+    if (e.button !== 0) return;
     const p = this.toImage(e);
     const near = 8 * this.pixelRatio;
     if (this.tool === "free") { this.gesture = { kind: "stroke", points: [p] }; return; }
@@ -82,8 +135,8 @@ export class Editor {
       return;
     }
     if (track) {  // select tool: grab a handle of the selected track (Alt+click removes a control point)
-      const handles = handlesOf(track);
-      const hit = handles.findIndex((h) => dist(h, p) <= near);
+      let hit = -1;  // the nearest handle within reach (a small circle's radius handles sit near its centre)
+      handlesOf(track).forEach((h, i) => { if (dist(h, p) <= near && (hit < 0 || dist(h, p) < dist(handlesOf(track)[hit], p))) hit = i; });
       if (hit >= 0 && e.altKey && track.kind === "path" && track.points.length > 1) {
         this.app.commit(replaceTrack(this.app.doc, { ...track, points: track.points.filter((_, i) => i !== hit) }));
         return;
@@ -96,8 +149,14 @@ export class Editor {
 
   move(e) {
     if (!this.image) return;
-    const p = this.toImage(e);
     const g = this.gesture;
+    if (g?.kind === "pan") {
+      this.view.panBy(e.clientX - g.last[0], e.clientY - g.last[1]);
+      g.last = [e.clientX, e.clientY];
+      this.draw();
+      return;
+    }
+    const p = this.toImage(e);
     if (g?.kind === "stroke") {
       if (dist(p, g.points[g.points.length - 1]) >= 0.5) g.points.push(p);
       this.draw();
@@ -118,6 +177,7 @@ export class Editor {
     const g = this.gesture;
     this.gesture = null;
     if (!g) return;
+    if (g.kind === "pan") { this.cursor(); this.onview?.(this.view); return; }
     if (g.kind === "stroke") {
       const points = g.points;
       if (points.length >= 2 && pathLength(points) >= 3) {
@@ -152,17 +212,20 @@ export class Editor {
   }
 
   draw() {
-    const { ctx, canvas } = this;
-    const k = canvas.width / this.size[0];
+    const { ctx, canvas, view } = this;
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     ctx.clearRect(0, 0, canvas.width, canvas.height);
+    this.labels.clear();
     if (!this.image) return;
-    ctx.setTransform(k, 0, 0, k, 0, 0);
+    const rx = canvas.width / view.cssW, ry = canvas.height / view.cssH;  // device pixels per CSS pixel
+    ctx.setTransform(rx * view.zoom * view.bx, 0, 0, ry * view.zoom * view.by, rx * view.ox, ry * view.oy);
+    ctx.imageSmoothingEnabled = view.zoom * view.bx < 4;  // zoomed far in: show the image's pixels as they are
     ctx.drawImage(this.image, 0, 0, this.size[0], this.size[1]);
-    const unit = 1 / k * (window.devicePixelRatio || 1);  // one CSS pixel in image pixels
+    const unit = view.imagePerCss;  // one CSS pixel in image pixels
     const frame = this.app.frame;
     const sampled = this.app.sampled?.tracks || [];
     const order = new Map(this.app.doc.tracks.map((t, i) => [t.id, i]));
+    const texts = [];  // labels drawn last, in CSS pixels: {text, at (image px), normal, force}
     sampled.forEach((t) => {
       const colour = t.source === "track" ? COLOURS[order.get(t.id) % COLOURS.length] : BRIDGED[t.source];
       const selected = t.source === "track" && t.id === this.app.selected;
@@ -185,23 +248,10 @@ export class Editor {
         if (t.visible[Math.min(frame, t.xy.length - 1)]) { ctx.fillStyle = colour; ctx.fill(); }
         ctx.lineWidth = 1.5 * unit; ctx.strokeStyle = "#000"; ctx.stroke();
       }
-      if (selected) this.frameTicks(t, unit);
+      if (selected) texts.push(...this.frameTicks(t, unit));
     });
     const track = this.selectedTrack();
-    if (track) {
-      ctx.fillStyle = "#fff"; ctx.strokeStyle = "#000"; ctx.lineWidth = unit;
-      for (const h of handlesOf(track)) {
-        ctx.fillRect(h[0] - 4 * unit, h[1] - 4 * unit, 8 * unit, 8 * unit);
-        ctx.strokeRect(h[0] - 4 * unit, h[1] - 4 * unit, 8 * unit, 8 * unit);
-      }
-      if (track.kind === "circle") {
-        ctx.setLineDash([3 * unit, 3 * unit]); ctx.strokeStyle = "#fff";
-        for (const r of [track.radius_start, track.radius_end]) {
-          ctx.beginPath(); ctx.arc(track.center[0], track.center[1], r, 0, 2 * Math.PI); ctx.stroke();
-        }
-        ctx.setLineDash([]);
-      }
-    }
+    if (track) texts.unshift(...this.drawHandles(track, unit));
     const g = this.gesture;
     if (g?.kind === "stroke") {
       ctx.strokeStyle = "#fff"; ctx.lineWidth = 2 * unit; ctx.beginPath();
@@ -215,39 +265,85 @@ export class Editor {
     if (this.hover) {
       const { owner, frame: f } = this.hover;
       const q = owner.xy[f];
-      label(ctx, `frame ${f} · (${q[0].toFixed(1)}, ${q[1].toFixed(1)})`, q[0] + 8 * unit, q[1] - 8 * unit, unit);
+      texts.push({ text: `frame ${f} · (${q[0].toFixed(1)}, ${q[1].toFixed(1)})`, at: q, normal: [0.7, -0.7], force: true });
     }
+    ctx.setTransform(rx, 0, 0, ry, 0, 0);  // labels in CSS pixels: the same size at every zoom
+    for (const { text, at, normal, force } of texts) this.labels.place(ctx, text, view.toCanvas(...at), normal, force);
   }
 
-  // frame indices along the selected track: every 10th frame and the playhead
+  // dots at every 10th frame of the selected track; their labels (the playhead, first and last frames first)
   frameTicks(t, unit) {
     const { ctx } = this;
+    const last = t.xy.length - 1;
+    const frames = [];
     t.xy.forEach((q, f) => {
-      if (!t.visible[f] || (f % 10 && f !== this.app.frame)) return;
+      if (!t.visible[f] || (f % 10 && f !== this.app.frame && f !== last)) return;
       ctx.fillStyle = "#fff";
       ctx.beginPath(); ctx.arc(q[0], q[1], 2 * unit, 0, 2 * Math.PI); ctx.fill();
-      label(ctx, String(f), q[0] + 4 * unit, q[1] + 12 * unit, unit);
+      frames.push(f);
     });
+    const rank = (f) => (f === this.app.frame ? 0 : f === 0 || f === last ? 1 : 2);
+    frames.sort((a, b) => rank(a) - rank(b) || a - b);
+    return frames.map((f) => ({ text: String(f), at: t.xy[f], normal: sideways(t.xy, f) }));
+  }
+
+  // the selected track's handles; a circle's radius handles sit on its start and end circles, labelled
+  drawHandles(track, unit) {
+    const { ctx } = this;
+    const handles = handlesOf(track);
+    ctx.fillStyle = "#fff"; ctx.strokeStyle = "#000"; ctx.lineWidth = unit;
+    const [c, ...radii] = track.kind === "circle" ? handles : [null];
+    for (const h of track.kind === "circle" ? [c] : handles) {
+      ctx.fillRect(h[0] - 4 * unit, h[1] - 4 * unit, 8 * unit, 8 * unit);
+      ctx.strokeRect(h[0] - 4 * unit, h[1] - 4 * unit, 8 * unit, 8 * unit);
+    }
+    if (track.kind !== "circle") return [];
+    const last = this.app.doc.frames - 1;
+    ctx.setLineDash([3 * unit, 3 * unit]); ctx.strokeStyle = "#fff";
+    for (const r of [track.radius_start, track.radius_end]) {
+      ctx.beginPath(); ctx.arc(c[0], c[1], r, 0, 2 * Math.PI); ctx.stroke();
+    }
+    ctx.setLineDash([]);
+    for (const h of radii) {
+      ctx.beginPath(); ctx.arc(h[0], h[1], 5 * unit, 0, 2 * Math.PI);
+      ctx.fillStyle = "#fff"; ctx.fill(); ctx.strokeStyle = "#000"; ctx.lineWidth = 1.5 * unit; ctx.stroke();
+    }
+    const outward = (h) => { const d = Math.hypot(h[0] - c[0], h[1] - c[1]) || 1; return [(h[0] - c[0]) / d, (h[1] - c[1]) / d]; };
+    return [
+      { text: `frame 0 · r ${Math.round(track.radius_start)}`, at: radii[0], normal: outward(radii[0]), force: true },
+      { text: `frame ${last} · r ${Math.round(track.radius_end)}`, at: radii[1], normal: outward(radii[1]), force: true },
+    ];
   }
 }
 
-function label(ctx, text, x, y, unit) {
-  ctx.font = `${12 * unit}px system-ui, sans-serif`;
-  const w = ctx.measureText(text).width;
-  ctx.fillStyle = "rgba(0,0,0,0.65)";
-  ctx.fillRect(x - 2 * unit, y - 11 * unit, w + 4 * unit, 14 * unit);
-  ctx.fillStyle = "#fff";
-  ctx.fillText(text, x, y);
+// a unit vector across the track's motion at frame f (upwards or rightwards when it could be either)
+function sideways(xy, f) {
+  const a = xy[Math.max(0, f - 1)], b = xy[Math.min(xy.length - 1, f + 1)];
+  const dx = b[0] - a[0], dy = b[1] - a[1], d = Math.hypot(dx, dy);
+  if (d < 1e-6) return [0.7071, -0.7071];
+  const n = [-dy / d, dx / d];
+  return n[1] > 1e-6 || (Math.abs(n[1]) <= 1e-6 && n[0] < 0) ? [-n[0], -n[1]] : n;
 }
 
 const round2 = (v) => Math.round(v * 100) / 100;
 const roundPoint = (p) => [round2(p[0]), round2(p[1])];
 
-// draggable handles of a track, in image pixels
+// where a circle's radius handles sit: between its points (never on one), the start and end apart even at r0 = r1
+function radiusAngles(track) {
+  const step = 2 * Math.PI / Math.max(1, track.count);
+  const a = (track.angle || 0) * Math.PI / 180;
+  return [a + 0.35 * step, a + 0.65 * step];
+}
+
+// draggable handles of a track, in image pixels (a circle: centre, start radius, end radius)
 export function handlesOf(track) {
   if (track.kind === "path") return track.points;
   if (track.kind === "static") return [track.point];
-  if (track.kind === "circle") return [track.center];
+  if (track.kind === "circle") {
+    const [c, [a0, a1]] = [track.center, radiusAngles(track)];
+    return [c, [c[0] + track.radius_start * Math.cos(a0), c[1] + track.radius_start * Math.sin(a0)],
+      [c[0] + track.radius_end * Math.cos(a1), c[1] + track.radius_end * Math.sin(a1)]];
+  }
   return [];
 }
 
@@ -255,7 +351,12 @@ function moveHandle(track, index, delta) {
   const shift = (p) => roundPoint([p[0] + delta[0], p[1] + delta[1]]);
   if (track.kind === "path") return { ...track, points: track.points.map((p, i) => (i === index ? shift(p) : p)) };
   if (track.kind === "static") return { ...track, point: shift(track.point) };
-  if (track.kind === "circle") return { ...track, center: shift(track.center) };
+  if (track.kind === "circle" && index === 0) return { ...track, center: shift(track.center) };
+  if (track.kind === "circle") {  // a radius handle: the new radius is its distance from the centre
+    const h = shift(handlesOf(track)[index]);
+    const r = round2(Math.max(1, dist(h, track.center)));
+    return { ...track, [index === 1 ? "radius_start" : "radius_end"]: r };
+  }
   return track;
 }
 
