@@ -96,3 +96,13 @@ def test_cli_tracks_commands_build_one_file(tmp_path) -> None:
     bad = runner.invoke(app, ["tracks", "circle", "--center", "1,1", "--radius", "big", "-o", str(out)])
     assert bad.exit_code == 1 and "--radius" in bad.stderr
     assert trajkit.load(out).num_tracks == 7  # a failed command leaves the saved file alone
+
+
+def test_edit_with_a_vanishing_sigma_moves_only_the_dragged_frame() -> None:
+    """sigma² underflows to 0 for sigma = 1e-200: the weight must still be 1 at the frame and 0 elsewhere, not 0/0."""
+    anchors = shapes.static_points([[10, 20]], frames=11)
+    edited = shapes.edit_with_falloff(anchors, 0, frame=5, delta=(8, -3), sigma=1e-200)
+    shift = edited.xy[:, 0] - anchors.xy[:, 0]
+    assert np.isfinite(edited.xy).all()
+    np.testing.assert_allclose(shift[5], [8, -3], atol=1e-5)
+    assert np.abs(np.delete(shift, 5, axis=0)).max() == 0

@@ -162,7 +162,8 @@ def edit_with_falloff(tracks: Tracks, index: int, frame: int, delta: Sequence[fl
         raise ValidationError("frame", f"0..{tracks.num_frames - 1} with sigma > 0", f"{frame}, {sigma}",
                               where="edit_with_falloff")
     k = np.arange(tracks.num_frames)
-    weight = np.exp(-0.5 * (k - frame) ** 2 / sigma**2)
+    with np.errstate(over="ignore"):  # a tiny sigma: (k − frame) / sigma overflows to inf, exp(−inf) = 0
+        weight = np.exp(-0.5 * ((k - frame) / sigma) ** 2)  # not / sigma**2, which underflows to 0 → 0/0
     xy = tracks.xy.astype(np.float64)
     xy[:, i] += weight[:, None] * np.asarray(delta, dtype=np.float64)
     return tracks.replace(xy=xy)
