@@ -32,7 +32,7 @@ def test_a_single_channel_map_is_squeezed(tmp_path: Path) -> None:
     ("d.npy", lambda p: np.save(p, np.array([[1.0, np.nan]])), "NaN or infinite"),
     ("d.npy", lambda p: np.save(p, np.array([[1.0, np.inf]])), "NaN or infinite"),
     ("d.npy", lambda p: np.save(p, np.array([[{"a": 1}]], dtype=object)), "not a readable .npy file"),
-    ("d.npy", lambda p: p.write_bytes(pickle.dumps(np.ones((2, 2)))), "not a readable .npy file"),
+    ("d.npy", lambda p: p.write_bytes(pickle.dumps(np.ones((2, 2)))), "a Python pickle, not a NumPy array"),
     ("d.npy", lambda p: p.write_bytes(b"\x93NUMPY garbage"), "not a readable .npy file"),
 ], ids=lambda v: v if isinstance(v, str) and " " in v else "")
 def test_anything_but_one_finite_2d_array_is_refused(tmp_path: Path, name: str, write, message: str) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
+import os
 import re
 import struct
 from pathlib import Path
@@ -199,6 +200,7 @@ def test_an_animated_camera_has_one_pose_per_frame(tmp_path):
     assert load(write_gltf(tmp_path, doc, blob, name="nocam.gltf"), camera="none").camera is None
 
 
+@pytest.mark.hypothesis  # a property (run inside the test), selected with the others by scripts/fuzz.sh
 def test_mutated_documents_fail_cleanly(tmp_path):
     from hypothesis import HealthCheck, given, settings
     from hypothesis import strategies as st
@@ -239,7 +241,8 @@ def test_mutated_documents_fail_cleanly(tmp_path):
         for value in (-1, 7):
             assert out_of_range(place, [value] if place[2] == "children" else value)
             check(place, [value] if place[2] == "children" else value)
-    settings(max_examples=160, deadline=None, database=None, suppress_health_check=list(HealthCheck))(
+    examples = int(os.environ.get("TRAJKIT_FUZZ_EXAMPLES", "160"))
+    settings(max_examples=examples, deadline=None, database=None, suppress_health_check=list(HealthCheck))(
         given(place=st.sampled_from(places), value=values)(check))()
 
 

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import math
 import os
+import re
+import struct
 import tempfile
 import tokenize
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -21,36 +25,127 @@ from ..core.errors import FormatError, TrajkitError, ValidationError
 NUMPY_READ_ERRORS = (ValueError, SyntaxError, tokenize.TokenError, EOFError, OSError, TypeError, KeyError,
                      zipfile.BadZipFile, MemoryError)
 
-#: Largest file any reader accepts; controls are small, so anything larger is a mistake or an attack.
-MAX_FILE_BYTES = 512 * 1024 * 1024
+
+class FormatWarning(UserWarning):
+    """A file was read, but a value in it is implausible and a default was used instead (the message names it)."""
+
+
+#: Largest file any reader accepts; controls are small, so anything larger is a mistake or an attack. Readers
+#: peak at no more than 4× their file (``tests/formats/test_reader_memory.py``), so this keeps any read ≤ 1 GiB.
+MAX_FILE_BYTES = 256 * 1024 * 1024
+#: Python objects a JSON document may expand to whatever its size (by :func:`json_footprint`'s estimate: trajkit's
+#: own JSON of 5 000 tracks × 81 frames, 17 MB, or a GenDoP file of 48 000 frames, 40 MB); past it they may take
+#: at most :data:`JSON_RATIO` × the file, which keeps reading a large file within 4× it.
+JSON_ALLOWANCE = 128 * 1024 * 1024
+JSON_RATIO = 3
+_MIB = 1024 * 1024
 
 
 def read_bytes(path: Path, fmt: str, limit: int = MAX_FILE_BYTES) -> bytes:
     """Read a whole file, refusing files over ``limit`` bytes."""
-    size = path.stat().st_size
-    if size > limit:
-        raise FormatError(path, fmt, "file too large", expected=f"at most {limit} bytes", found=f"{size} bytes")
+    check_size(path, fmt, limit)
     return path.read_bytes()
 
 
-def read_text(path: Path, fmt: str, limit: int = MAX_FILE_BYTES) -> str:
-    """Read a UTF-8 text file (BOM tolerated), with a clear error for binary content."""
-    data = read_bytes(path, fmt, limit)
+def check_size(path: Path, fmt: str, limit: int = MAX_FILE_BYTES) -> int:
+    """The file's size in bytes, refusing files over ``limit`` before anything is read."""
+    size = path.stat().st_size
+    if size > limit:
+        raise FormatError(path, fmt, "file too large", expected=f"at most {limit} bytes", found=f"{size} bytes")
+    return size
+
+
+def _decode(data: bytes, path: Path | None, fmt: str) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise FormatError(path, fmt, "not UTF-8 text", found=f"undecodable byte at offset {exc.start}") from exc
 
 
-def read_json(path: Path, fmt: str) -> Any:
-    """Parse a JSON file; NaN/Infinity literals are rejected (controls must be finite)."""
-    text = read_text(path, fmt)
-    return parse_json(text, path, fmt)
+def read_text(path: Path, fmt: str, limit: int = MAX_FILE_BYTES) -> str:
+    """Read a UTF-8 text file (BOM tolerated), with a clear error for binary content."""
+    return _decode(read_bytes(path, fmt, limit), path, fmt)
+
+
+def text_lines(path: Path, fmt: str, limit: int = MAX_FILE_BYTES) -> Iterator[tuple[int, str]]:
+    """``(line number, line)`` for the lines of a UTF-8 text file (BOM tolerated) that are not blank, streamed.
+
+    Line ends are ``\\n``, ``\\r\\n`` or ``\\r``. The file is decoded 256 KiB at a time and blank or
+    whitespace-only lines are dropped without being held, so a reader that keeps what it parses, not the text,
+    needs memory for its result only. Files over ``limit`` bytes are refused first.
+    """
+    check_size(path, fmt, limit)
+    lineno = 0
+    parts: list[str] = []  # the pieces of a line that runs on past the chunk read so far
+    with path.open(encoding="utf-8-sig", newline=None) as fh:
+        while True:
+            try:
+                chunk = fh.read(_MIB // 4)
+            except UnicodeDecodeError as exc:
+                raise FormatError(path, fmt, "not UTF-8 text", found=f"undecodable byte after line {lineno}") from exc
+            lines = chunk.split("\n")
+            if len(lines) > 1 or not chunk:
+                lines[0] = "".join(parts) + lines[0]
+                parts = []
+            if chunk:  # the last piece may go on in the next chunk; a blank run is kept as one space
+                tail = lines.pop()
+                parts.append(" " if tail.isspace() else tail)
+            yield from [(lineno + i, line) for i, line in enumerate(lines, start=1) if line and not line.isspace()]
+            lineno += len(lines)
+            if not chunk:
+                return
+
+
+def json_footprint(doc: str | bytes) -> int:
+    """An upper estimate of the bytes ``json.loads(doc)`` holds at its peak: the decoded text and its objects.
+
+    Counted from the raw characters (CPython 3.11 sizes): each ``[`` a list with room for 4 items and its first
+    item (128 B), each ``{`` a small dict (192 B), each ``,`` or ``:`` one more slot or entry and its value (a
+    float is 24 B, an int 28–32), each pair of quotes a string (at most 80 B besides its characters), and the
+    parser's own 4 KiB. The text counts 1 byte a character when it is ASCII without ``\\u`` escapes, else 4 (a
+    str stores all its characters at the width of its widest). Brackets and commas inside strings are counted
+    too, so the estimate only errs high; ``tests/formats/test_stream_properties.py`` checks it does.
+    """
+    if isinstance(doc, str):
+        wide, count = not doc.isascii() or "\\u" in doc, doc.count
+    else:
+        wide, count = not doc.isascii() or b"\\u" in doc, (lambda c: doc.count(c.encode()))
+    quotes = count('"') + count("'")  # ComfyUI's Python-repr files use single quotes
+    return (4096 + len(doc) * (4 if wide else 1) + 128 * count("[") + 192 * count("{")
+            + 48 * (count(",") + count(":")) + 80 * (quotes // 2))
+
+
+def check_json_footprint(doc: str | bytes, path: Path | None, fmt: str) -> None:
+    """Refuse a JSON document whose objects would take more than ``max(JSON_ALLOWANCE, JSON_RATIO × size)``."""
+    need, size = json_footprint(doc), len(doc)
+    allowed = max(JSON_ALLOWANCE, JSON_RATIO * size)
+    if need > allowed:
+        raise FormatError(path, fmt, "the JSON document is too large to hold in memory",
+                          expected=f"at most {allowed / _MIB:.0f} MiB of values (a file this large is read "
+                                   "from trajkit's .npz form)",
+                          found=f"≈ {need / _MIB:.0f} MiB of values in {size / _MIB:.1f} MiB of text")
+
+
+def read_json(path: Path, fmt: str, limit: int = MAX_FILE_BYTES) -> Any:
+    """Parse a JSON file; NaN/Infinity literals are rejected (controls must be finite).
+
+    A document too large to hold (:func:`check_json_footprint`) is refused before it is decoded.
+    """
+    data = read_bytes(path, fmt, limit)
+    check_json_footprint(data, path, fmt)
+    text = _decode(data, path, fmt)
+    del data  # the bytes go before the objects come
+    return _loads(text, path, fmt)
 
 
 def parse_json(text: str, path: Path | None, fmt: str) -> Any:
-    """Parse JSON text with errors reported as :class:`FormatError` (line and column)."""
+    """Parse JSON text with errors reported as :class:`FormatError` (line and column); a document too large to
+    hold is refused (:func:`check_json_footprint`)."""
+    check_json_footprint(text, path, fmt)
+    return _loads(text, path, fmt)
 
+
+def _loads(text: str, path: Path | None, fmt: str) -> Any:
     def reject_constant(name: str) -> Any:
         raise FormatError(path, fmt, "non-finite number in JSON", expected="finite numbers", found=name)
 
@@ -192,3 +287,53 @@ def invert_w2c(w2c: np.ndarray, path: Path | None, fmt: str, label: str = "pose"
         raise FormatError(path, fmt, f"{label} {bad[0]} has a singular rotation block", expected="a rotation (det +1)",
                           found=f"det = {det[bad[0]]:.3g}")
     return np.linalg.inv(w2c)
+
+
+_ESCAPE = re.compile(r"\\(.)", re.S)
+#: What may follow a backslash in a Python string literal (``\\N{...}``, ``\\x..``, octal digits, a line end …).
+_VALID_ESCAPES = frozenset("\n\r\\'\"abfnrtv01234567xNuU")
+
+
+def invalid_escape(text: str) -> str | None:
+    """The first backslash escape in Python literal ``text`` that Python does not define (``\\c``), or ``None``.
+
+    Python's parser only warns about those (``DeprecationWarning: invalid escape sequence``, printed to the
+    user as coming from ``<unknown>``) and keeps the backslash; later Pythons refuse them. Pairs are read left
+    to right, so an escaped backslash followed by ``c`` is valid.
+    """
+    for m in _ESCAPE.finditer(text):
+        if m.group(1) not in _VALID_ESCAPES:
+            return m.group(0)
+    return None
+
+
+def _npy_header(head: bytes) -> bytes:
+    """The header dict text of an ``.npy`` (format 1, 2 or 3) from its first bytes (empty if not one)."""
+    if not head.startswith(b"\x93NUMPY") or len(head) < 12:
+        return b""
+    size, start = (struct.unpack("<H", head[8:10])[0], 10) if head[6] == 1 else (struct.unpack("<I", head[8:12])[0], 12)
+    return head[start:start + size]
+
+
+def check_npy_headers(data: bytes, path: Path | None, fmt: str) -> None:
+    """Refuse an ``.npy`` (or an ``.npz`` whose member) has a backslash in its header.
+
+    numpy parses the header with :func:`ast.literal_eval`, where a backslash is an escape that Python may
+    warn about (see :func:`invalid_escape`); ``np.save`` never writes one. Archives too broken to look into
+    are left for ``np.load`` to report.
+    """
+    heads: list[tuple[str, bytes]] = []
+    if data.startswith(b"PK"):
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as zf:
+                for info in zf.infolist():
+                    with zf.open(info) as fh:
+                        heads.append((info.filename, fh.read(12 + 65536)))
+        except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, NotImplementedError, RuntimeError):
+            return
+    else:
+        heads.append(("", data[:12 + 65536]))
+    for name, head in heads:
+        if b"\\" in _npy_header(head):
+            raise FormatError(path, fmt, f"the .npy header{f' of {name}' if name else ''} holds a backslash",
+                              expected="a header as np.save writes it", found=repr(_npy_header(head)[:80]))

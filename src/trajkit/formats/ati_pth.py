@@ -32,7 +32,7 @@ import numpy as np
 from ..core.ati import ATI_FILE_FPS, ATI_FILE_FRAMES
 from ..core.errors import FormatError, UnsupportedError
 from ..core.tracks import Tracks
-from ._io import NUMPY_READ_ERRORS, atomic_write_bytes, read_bytes
+from ._io import NUMPY_READ_ERRORS, atomic_write_bytes, check_npy_headers, read_bytes
 from .images import image_size
 from .registry import Format, register
 
@@ -91,6 +91,7 @@ def _array(path: Path, npz: bytes) -> np.ndarray:
         if total > MAX_ARRAY_BYTES:
             raise FormatError(path, NAME, "track array too large", expected=f"≤ {MAX_ARRAY_BYTES} bytes",
                               found=f"{total} bytes")
+    check_npy_headers(npz, path, NAME)
     try:
         with np.load(io.BytesIO(npz), allow_pickle=False) as archive:
             if "array" not in archive.files:

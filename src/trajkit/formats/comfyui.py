@@ -22,7 +22,7 @@ import numpy as np
 
 from ..core.errors import FormatError
 from ..core.tracks import Tracks
-from ._io import atomic_write_text, dump_json, parse_json, read_text
+from ._io import FormatWarning, atomic_write_text, check_json_footprint, dump_json, parse_json, read_text
 from .images import image_size
 from .registry import Format, register
 
@@ -50,6 +50,7 @@ def _points(track: Any, k: int, path: Path) -> np.ndarray:
 
 def parse_tracks(text: str, path: Path | None = None) -> list[np.ndarray]:
     """Parse ComfyUI track text into a list of ``(T_k, 2)`` point arrays."""
+    check_json_footprint(text, path, NAME)  # before a second copy is made for single quotes
     try:
         doc = parse_json(text, path, NAME)
     except FormatError:
@@ -99,7 +100,7 @@ def to_points(tracks: Tracks, integers: bool = False) -> list[list[dict[str, flo
             out.append([{"x": float(x), "y": float(y)} for x, y in pts])
     if hidden_inside:
         warnings.warn("ComfyUI track JSON has no visibility: points hidden before a track's last visible frame "
-                      "are written as visible", stacklevel=3)
+                      "are written as visible", FormatWarning, stacklevel=3)
     if any(not t for t in out):
         raise FormatError(None, NAME, "a track is never visible and cannot be written", found="an empty track")
     return out

@@ -57,6 +57,7 @@ def load_depth(path: str | os.PathLike[str]) -> np.ndarray:
         kind = next((name for magic, name in _SIGNATURES if data.startswith(magic)), "not a .npy file")
         raise FormatError(p, fmt, f"{kind}, not a NumPy array",
                           expected="an H×W array of depths saved with np.save('depth.npy', depth)")
+    _io.check_npy_headers(data, p, fmt)
     try:
         depth = np.load(io.BytesIO(data), allow_pickle=False)
     except _io.NUMPY_READ_ERRORS as exc:

@@ -36,6 +36,7 @@ from ._io import (
     NUMPY_READ_ERRORS,
     atomic_write_bytes,
     atomic_write_text,
+    check_npy_headers,
     dump_json,
     parse_json,
     read_bytes,
@@ -185,6 +186,7 @@ def read_npz(path: Path) -> Control:
         raise FormatError(path, NPZ_NAME, "not an .npz (zip) archive") from exc
     if total > MAX_FILE_BYTES:
         raise FormatError(path, NPZ_NAME, "archive expands too much", found=f"{total} bytes")
+    check_npy_headers(data, path, NPZ_NAME)
     try:
         with np.load(io.BytesIO(data), allow_pickle=False) as archive:
             if HEADER_KEY not in archive.files:

@@ -20,7 +20,8 @@ What the file does not store, with defaults:
 * ``size`` (W, H): the hint, else **long side 1024 px** with the aspect ratio implied by square pixels,
   ``W / H = fy / fx`` (CameraCtrl's files have ``fy / fx = 16 / 9`` → 1024×576).
 * ``fps``: the hint, else from the timestamps, ``(T − 1) · 10⁶ / (t_last − t_first)``; **30** when
-  there is a single row or the timestamps do not increase.
+  there is a single row, or, with a :class:`~trajkit.formats._io.FormatWarning` naming the timestamps, when
+  they do not strictly increase (all zero, constant, or going back).
 * Scale is unknown (``metric=False``).
 
 The writer reproduces the URL line and the timestamps from ``meta`` (timestamps are synthesised from
@@ -31,6 +32,7 @@ written back keeps its values; ``decimals=None`` writes shortest round-trip floa
 from __future__ import annotations
 
 import math
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +40,7 @@ import numpy as np
 
 from ..core.camera import CameraPath
 from ..core.errors import FormatError
-from ._io import atomic_write_text, file_fields, invert_w2c, parse_float, read_text, require
+from ._io import FormatWarning, atomic_write_text, file_fields, invert_w2c, parse_float, require, text_lines
 from .registry import Format, register
 
 NAME = "re10k-txt"
@@ -46,6 +48,8 @@ NAME = "re10k-txt"
 ROW_VALUES = 19
 #: Long side of the canvas assumed when no ``size`` hint is given.
 DEFAULT_LONG_SIDE = 1024
+#: Most pose rows read (a dataset clip has tens to hundreds; 10⁶ rows are ≈ 200 MB of text).
+MAX_ROWS = 1_000_000
 #: Frame rate assumed when the timestamps cannot give one.
 FALLBACK_FPS = 30.0
 #: Header written when the camera carries no source URL (CameraCtrl skips line 1 unconditionally).
@@ -60,26 +64,65 @@ def _numbers(line: str) -> list[float] | None:
         return None
 
 
-def _split(text: str, path: Path) -> tuple[str | None, list[tuple[int, str]]]:
-    """``(header, [(line number, pose row), ...])`` with blank lines dropped."""
-    lines = [(i + 1, ln.strip()) for i, ln in enumerate(text.splitlines()) if ln.strip()]
-    require(bool(lines), path, NAME, "the file is empty", expected="a URL line and pose rows")
-    header = None
-    if _numbers(lines[0][1]) is None:  # a URL (or any non-numeric header), not a pose row
-        header = lines[0][1]
-        lines = lines[1:]
-    require(bool(lines), path, NAME, "no pose rows",
-            expected=f"rows of {ROW_VALUES} numbers after the URL line",
+class _Rows:
+    """Pose rows parsed one line at a time into float64 blocks (the text is never held whole)."""
+
+    BLOCK = 4096
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.blocks: list[np.ndarray] = []
+        self.count = 0
+        self.stamps: list[int | float] = []
+
+    def add(self, lineno: int, line: str) -> None:
+        require(self.count < MAX_ROWS, self.path, NAME, "too many pose rows", expected=f"at most {MAX_ROWS}",
+                found=f"more (line {lineno})")
+        tokens = line.split()
+        require(len(tokens) == ROW_VALUES, self.path, NAME, f"line {lineno} has the wrong number of values",
+                expected=f"{ROW_VALUES} (timestamp fx fy cx cy 0 0 + 3x4 w2c)", found=str(len(tokens)))
+        if self.count % self.BLOCK == 0:
+            self.blocks.append(np.empty((self.BLOCK, ROW_VALUES)))
+        try:
+            values = [float(tok) for tok in tokens]
+            ok = all(map(math.isfinite, values))
+        except ValueError:
+            ok = False
+        if not ok:  # find the culprit, for the message
+            values = [parse_float(tok, self.path, NAME, f"line {lineno}, value {k + 1}")
+                      for k, tok in enumerate(tokens)]
+        self.blocks[-1][self.count % self.BLOCK] = values
+        self.stamps.append(_timestamp(tokens[0], values[0]))
+        self.count += 1
+
+    def array(self) -> np.ndarray:
+        """``(T, 19)`` rows (the blocks are released as they are copied)."""
+        out = np.empty((self.count, ROW_VALUES))
+        for b, block in enumerate(self.blocks):
+            start = b * self.BLOCK
+            out[start:start + self.BLOCK] = block[: self.count - start]
+        self.blocks.clear()
+        return out
+
+
+def _parse(path: Path) -> tuple[str | None, _Rows]:
+    """The header line (``None`` when the file starts with a pose row) and the pose rows; blank lines skipped."""
+    header: str | None = None
+    rows = _Rows(path)
+    seen = False
+    for lineno, raw in text_lines(path, NAME):
+        line = raw.strip()
+        if not line:
+            continue
+        if not seen and _numbers(line) is None:  # a URL (or any non-numeric header), not a pose row
+            header = line
+        else:
+            rows.add(lineno, line)
+        seen = True
+    require(seen, path, NAME, "the file is empty", expected="a URL line and pose rows")
+    require(rows.count > 0, path, NAME, "no pose rows", expected=f"rows of {ROW_VALUES} numbers after the URL line",
             found="none")
-    return header, lines
-
-
-def _row(lineno: int, line: str, path: Path) -> tuple[str, np.ndarray]:
-    tokens = line.split()
-    require(len(tokens) == ROW_VALUES, path, NAME, f"line {lineno} has the wrong number of values",
-            expected=f"{ROW_VALUES} (timestamp fx fy cx cy 0 0 + 3x4 w2c)", found=str(len(tokens)))
-    values = [parse_float(tok, path, NAME, f"line {lineno}, value {k + 1}") for k, tok in enumerate(tokens)]
-    return tokens[0], np.array(values)
+    return header, rows
 
 
 def _timestamp(token: str, value: float) -> int | float:
@@ -100,39 +143,56 @@ def _default_size(fx: float, fy: float, path: Path) -> tuple[int, int]:
     return max(1, round(DEFAULT_LONG_SIDE * aspect)), DEFAULT_LONG_SIDE
 
 
-def _fps_from(timestamps: list[int | float]) -> float:
-    span = float(timestamps[-1]) - float(timestamps[0])
-    if len(timestamps) < 2 or span <= 0:
+def _fps_from(stamps: list[int | float], path: Path) -> float:
+    """``(T − 1) · 10⁶ / (t_last − t_first)``; :data:`FALLBACK_FPS` with a warning when they do not increase."""
+    if len(stamps) < 2:
         return FALLBACK_FPS
-    return (len(timestamps) - 1) * 1e6 / span
+    times = np.asarray(stamps, dtype=np.float64)
+    steps = np.diff(times)
+    if (steps > 0).all():
+        return (len(times) - 1) * 1e6 / (times[-1] - times[0])
+    k = int(np.flatnonzero(steps <= 0)[0])
+    what = (f"all {stamps[0]}" if (times == times[0]).all()
+            else f"pose row {k + 2} is at {stamps[k + 1]} µs after {stamps[k]} µs")
+    warnings.warn(f"{path} (read as {NAME}): the timestamps do not increase ({what}), so they give no frame "
+                  f"rate; read at {FALLBACK_FPS:g} fps (pass fps=..., CLI --fps, to set it)", FormatWarning,
+                  stacklevel=3)
+    return FALLBACK_FPS
 
 
 def _intrinsics(rows: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Pixel ``K`` (3, 3), or (T, 3, 3) when the normalised intrinsics change between rows."""
     w, h = size
+    if np.array_equal(rows[:, 1:5], np.broadcast_to(rows[0, 1:5], rows[:, 1:5].shape)):
+        rows = rows[:1]
     K = np.zeros((len(rows), 3, 3))
     K[:, 0, 0], K[:, 1, 1] = rows[:, 1] * w, rows[:, 2] * h
     K[:, 0, 2], K[:, 1, 2] = rows[:, 3] * w, rows[:, 4] * h
     K[:, 2, 2] = 1.0
-    return K[0] if np.array_equal(rows[:, 1:5], np.broadcast_to(rows[0, 1:5], rows[:, 1:5].shape)) else K
+    return K[0] if len(K) == 1 else K
 
 
 def read(path: Path, *, size: tuple[int, int] | None = None, fps: float | None = None) -> CameraPath:
-    """Read a RealEstate10K pose file into a :class:`CameraPath` (defaults: see the module docstring)."""
-    header, lines = _split(read_text(path, NAME), path)
-    parsed = [_row(n, ln, path) for n, ln in lines]
-    rows = np.stack([values for _, values in parsed])
-    stamps = [_timestamp(tok, values[0]) for tok, values in parsed]
+    """Read a RealEstate10K pose file into a :class:`CameraPath` (defaults: see the module docstring).
+
+    The file is streamed: blank lines cost nothing, and each pose row is held as 19 floats, not as text.
+    """
+    header, parsed = _parse(path)
+    rows = parsed.array()
     canvas = size if size is not None else _default_size(rows[0, 1], rows[0, 2], path)
+    K = _intrinsics(rows, canvas)
+    rate = _fps_from(parsed.stamps, path) if fps is None else fps
     w2c = np.zeros((len(rows), 4, 4))
     w2c[:, :3, :] = rows[:, 7:].reshape(-1, 3, 4)
     w2c[:, 3, 3] = 1.0
-    meta: dict[str, Any] = {"timestamps_us": stamps}
+    del rows
+    meta: dict[str, Any] = {"timestamps_us": parsed.stamps}
     if header is not None:
         meta["url"] = header
+    c2w = invert_w2c(w2c, path, NAME, "pose row")
+    del w2c
     with file_fields(path, NAME, lambda f: f"invalid camera: {f.replace('c2w', 'pose row')} (from 0)"):
-        return CameraPath(c2w=invert_w2c(w2c, path, NAME, "pose row"), K=_intrinsics(rows, canvas), size=canvas,
-                          fps=_fps_from(stamps) if fps is None else fps, metric=False, meta=meta)
+        return CameraPath(c2w=c2w, K=K, size=canvas, fps=rate, metric=False, meta=meta)
 
 
 def _stamps(cam: CameraPath) -> list[int | float]:

@@ -1,20 +1,22 @@
 """Tora / MotionCtrl trajectory text: one ``x,y`` (or ``x, y``) point per line on a 256×256 canvas.
 
 One file holds one track; points are the trajectory's samples in order (Tora spreads them over the
-video; repeated points encode pauses). There is no visibility and no fps (default 8, CogVideoX's rate;
-pass ``fps=``). Values are written as integers when they are whole numbers, otherwise as floats.
+video; repeated points encode pauses), at least two of them (one point is no trajectory). There is no
+visibility and no fps (default 8, CogVideoX's rate; pass ``fps=``). Values are written as integers when
+they are whole numbers, otherwise as floats.
 """
 
 from __future__ import annotations
 
 import re
+from array import array
 from pathlib import Path
 
 import numpy as np
 
 from ..core.errors import FormatError, UnsupportedError
 from ..core.tracks import Tracks
-from ._io import atomic_write_text, parse_float, read_text
+from ._io import atomic_write_text, parse_float, text_lines
 from .registry import Format, register
 
 NAME = "tora-txt"
@@ -24,18 +26,24 @@ _LINE = re.compile(rb"^\s*[-+]?\d+(\.\d*)?([eE][-+]?\d+)?\s*,\s*[-+]?\d+(\.\d*)?
 
 
 def read(path: Path, fps: float = DEFAULT_FPS, size: tuple[int, int] | None = None) -> Tracks:
-    """Read one track of ``x,y`` lines (canvas 256×256 unless ``size`` says otherwise)."""
-    points = []
-    for lineno, line in enumerate(read_text(path, NAME).splitlines(), start=1):
+    """Read one track of ``x,y`` lines (canvas 256×256 unless ``size`` says otherwise).
+
+    The file is streamed (blank lines cost nothing); a trajectory needs at least two points.
+    """
+    xs: array[float] = array("d")
+    ys: array[float] = array("d")
+    for lineno, line in text_lines(path, NAME):
         if not line.strip():
             continue
         parts = line.split(",")
         if len(parts) != 2:
             raise FormatError(path, NAME, f"line {lineno} is not 'x,y'", found=repr(line[:40]))
-        points.append([parse_float(p.strip(), path, NAME, f"line {lineno}") for p in parts])
-    if not points:
-        raise FormatError(path, NAME, "no points", expected="at least one 'x,y' line")
-    xy = np.array(points, dtype=np.float64)[:, None, :]
+        xs.append(parse_float(parts[0].strip(), path, NAME, f"line {lineno}"))
+        ys.append(parse_float(parts[1].strip(), path, NAME, f"line {lineno}"))
+    if len(xs) < 2:
+        raise FormatError(path, NAME, f"{len(xs)} point{'' if len(xs) == 1 else 's'}: too short for a trajectory",
+                          expected="at least 2 'x,y' lines (one point per frame)", found=f"{len(xs)}")
+    xy = np.stack([np.frombuffer(xs, dtype=np.float64), np.frombuffer(ys, dtype=np.float64)], axis=-1)[:, None, :]
     return Tracks(xy=xy, visible=np.ones(xy.shape[:2], bool), size=size or CANVAS, fps=fps,
                   meta={"source_format": NAME})
 

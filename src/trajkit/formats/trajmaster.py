@@ -53,7 +53,7 @@ from ..core.entities import EntityPaths
 from ..core.errors import FormatError, TrajkitError
 from ..core.rotations import is_rotation_matrix
 from ..core.timing import latent_frame_indices, video_frame_indices
-from ._io import atomic_write_text, dump_json, file_fields, read_json, read_text, require
+from ._io import atomic_write_text, dump_json, file_fields, invalid_escape, read_json, read_text, require
 from .documents import CameraSet, LocationData, PromptList, TrajMasterCase, TrajMasterTestSets
 from .registry import Format, register
 from .unreal import format_fmatrix, parse_fmatrix
@@ -101,6 +101,9 @@ LOCATION_GLOB = "location_data*.json"
 SEARCH_PARENTS = 3
 #: Prompt lists are small; a larger file is refused before it reaches the literal parser.
 MAX_PROMPT_LIST_BYTES = 1024 * 1024
+#: The dataset's files are 3–100 KB; these limits keep each reader within 4× its file + _io.JSON_ALLOWANCE.
+MAX_TRAJECTORY_BYTES = 8 * 1024 * 1024
+MAX_DOCUMENT_BYTES = 4 * 1024 * 1024
 
 _TRAJ = "trajmaster-json"
 _RIG = "trajmaster-rig"
@@ -184,7 +187,7 @@ def read_location_data(path: str | Path) -> LocationData:
     "Height": "H10"}``; the other coordinates are not used by 3DTrajMaster and are not kept.
     """
     path = Path(path)
-    data = read_json(path, _LOC)
+    data = read_json(path, _LOC, MAX_DOCUMENT_BYTES)
     require(isinstance(data, list) and len(data) > 0, path, _LOC, "top level must be a non-empty list",
             expected='[{"name": "loc1", "coordinates": {"CameraTarget": ...}}, ...]',
             found=type(data).__name__)
@@ -218,7 +221,7 @@ def _finite_vector(value: Any, path: Path | None, fmt: str, what: str) -> np.nda
 def read_test_sets(path: str | Path) -> TrajMasterTestSets:
     """``test_sets.json``: ``{"0": {"video_name", "entity_prompts": [...], "loc_prompt"}, ...}`` in key order."""
     path = Path(path)
-    data = read_json(path, _TESTS)
+    data = read_json(path, _TESTS, MAX_DOCUMENT_BYTES)
     require(isinstance(data, dict) and len(data) > 0, path, _TESTS, "top level must be a non-empty object",
             expected='{"0": {"video_name": ..., "entity_prompts": [...], "loc_prompt": ...}}')
     cases = []
@@ -237,7 +240,7 @@ def read_test_sets(path: str | Path) -> TrajMasterTestSets:
 def read_character_info(path: str | Path) -> CharacterInfo:
     """``CharacterInfo.json``: ``{"CharacterInfo": [{"index": int|str, "eng": text, ...}]}`` → texts by int index."""
     path = Path(path)
-    data = read_json(path, _CHARS)
+    data = read_json(path, _CHARS, MAX_DOCUMENT_BYTES)
     items = data.get("CharacterInfo") if isinstance(data, dict) else None
     require(isinstance(items, list), path, _CHARS, "no 'CharacterInfo' list",
             expected='{"CharacterInfo": [{"index": 0, "eng": "..."}, ...]}')
@@ -260,6 +263,9 @@ def read_prompt_list(path: str | Path) -> PromptList:
     expected = "a Python list literal of strings, e.g. ['park', 'desert']"
     require(text.startswith("[") and text.endswith("]"), path, _PROMPTS, "not a bracketed list",
             expected=expected, found=repr(text[:40]))
+    bad = invalid_escape(text)
+    require(bad is None, path, _PROMPTS, f"invalid escape {bad} in a string", expected="escapes Python defines "
+            r"(\\, \', \n, \t, \xhh, \uhhhh …); write a backslash as \\", found=repr(bad))
     try:
         value = ast.literal_eval(text)
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError) as exc:
@@ -279,7 +285,7 @@ def read_rig(path: str | Path, size: tuple[int, int] = DEFAULT_SIZE) -> CameraSe
     ``K = rig_intrinsics(size)``.
     """
     path = Path(path)
-    data = read_json(path, _RIG)
+    data = read_json(path, _RIG, MAX_DOCUMENT_BYTES)
     require(isinstance(data, dict), path, _RIG, "top level must be an object",
             expected='{"C_01_35mm": "[..] [..] [..] [..]", ...}', found=type(data).__name__)
     names = [k for k in data if "C_" in k]
@@ -365,7 +371,7 @@ def read_trajectory(
     ``"entity <index>"``.
     """
     path = Path(path)
-    data = read_json(path, _TRAJ)
+    data = read_json(path, _TRAJ, MAX_TRAJECTORY_BYTES)
     M, indices = _parse_frames(data, path)
     key = location if location is not None else _location_key(path)
     offset, loc_source = _resolve_offset(path, key, location_data, offset_cm)

@@ -45,7 +45,8 @@ import numpy as np
 
 from ..core.camera import CameraPath, intrinsics_matrix
 from ..core.conventions import opencv_to_opengl, opengl_to_opencv
-from ..core.errors import FormatError, UnsupportedError, describe_value
+from ..core.errors import UnsupportedError, describe_value
+from ._camera_fields import check_fov, is_number, json_number, json_object, pixels
 from ._io import atomic_write_text, dump_json, file_fields, number_array, read_json, require
 from .registry import Format, register
 
@@ -65,45 +66,13 @@ _FRAMES_START = re.compile(r'"frames"\s*:\s*\[\s*')
 
 
 # ---------------------------------------------------------------------------------------- parsing helpers
-def _is_number(x: object) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool)
-
-
-def _number(value: Any, path: Path | None, fmt: str, what: str) -> float:
-    """A finite JSON number (``bool`` is not a number here)."""
-    if not _is_number(value):
-        raise FormatError(path, fmt, f"{what} is not a number", expected="a number",
-                          found=describe_value(value))
-    try:
-        out = float(value)
-    except OverflowError as exc:
-        raise FormatError(path, fmt, f"{what} is out of range", found=str(value)[:40]) from exc
-    require(math.isfinite(out), path, fmt, f"{what} is not finite", expected="a finite number",
-            found=repr(value))
-    return out
-
-
-def _pixels(value: Any, path: Path | None, fmt: str, what: str) -> int:
-    """A canvas side: a positive whole number, stored as a JSON int or float."""
-    x = _number(value, path, fmt, what)
-    require(x > 0 and x == int(x), path, fmt, f"{what} is not a positive whole number of pixels",
-            expected="a positive integer", found=repr(value))
-    return int(x)
-
-
-def _object(value: Any, path: Path | None, fmt: str, what: str) -> dict[str, Any]:
-    require(isinstance(value, dict), path, fmt, f"{what} is not a JSON object", expected="an object",
-            found=describe_value(value))
-    return value
-
-
 def _frames(data: dict[str, Any], path: Path, fmt: str) -> list[dict[str, Any]]:
     require("frames" in data, path, fmt, "missing key 'frames'", expected="a list of frame objects")
     frames = data["frames"]
     require(isinstance(frames, list), path, fmt, "'frames' is not a list", expected="a list of frame objects",
             found=describe_value(frames))
     require(len(frames) > 0, path, fmt, "'frames' is empty", expected="at least one frame", found="0 frames")
-    return [_object(f, path, fmt, f"frames[{i}]") for i, f in enumerate(frames)]
+    return [json_object(f, path, fmt, f"frames[{i}]") for i, f in enumerate(frames)]
 
 
 def _gl_poses(frames: list[dict[str, Any]], path: Path, fmt: str) -> np.ndarray:
@@ -113,7 +82,7 @@ def _gl_poses(frames: list[dict[str, Any]], path: Path, fmt: str) -> np.ndarray:
         require("transform_matrix" in frame, path, fmt, f"frames[{i}] has no 'transform_matrix'",
                 expected="a 4x4 camera-to-world matrix")
         m = frame["transform_matrix"]
-        require(isinstance(m, list) and all(isinstance(r, list) and all(_is_number(x) for x in r) for r in m),
+        require(isinstance(m, list) and all(isinstance(r, list) and all(is_number(x) for x in r) for r in m),
                 path, fmt, f"frames[{i}].transform_matrix is not a list of lists of numbers",
                 expected="a 4x4 list of numbers", found=describe_value(m))
         out[i] = number_array(m, path, fmt, f"frames[{i}].transform_matrix", (4, 4), "a 4x4 list of numbers")
@@ -145,19 +114,21 @@ def read_gendop(path: Path, *, fps: float | None = None) -> CameraPath:
 
 
 def _gendop(data: Any, path: Path, fps: float | None) -> CameraPath:
-    data = _object(data, path, GENDOP, "the file")
+    data = json_object(data, path, GENDOP, "the file")
     for key in ("w", "h", *_INTRINSICS):
         require(key in data, path, GENDOP, f"missing key {key!r}",
                 expected="keys w, h, fl_x, fl_y, cx, cy, frames")
-    size = (_pixels(data["w"], path, GENDOP, "w"), _pixels(data["h"], path, GENDOP, "h"))
-    fx, fy, cx, cy = (_number(data[k], path, GENDOP, k) for k in _INTRINSICS)
+    size = (pixels(data["w"], path, GENDOP, "w"), pixels(data["h"], path, GENDOP, "h"))
+    fx, fy, cx, cy = (json_number(data[k], path, GENDOP, k) for k in _INTRINSICS)
     frames = _frames(data, path, GENDOP)
     c2w = opengl_to_opencv(_gl_poses(frames, path, GENDOP))
     meta: dict[str, Any] = {"size_is_float": _size_is_float(data["w"], data["h"])}
     ids = [f.get("monst3r_im_id") for f in frames]
     if all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
         meta["monst3r_im_id"] = ids
-    return _camera(path, GENDOP, c2w=c2w, K=intrinsics_matrix(fx, fy, cx, cy), size=size,
+    K = intrinsics_matrix(fx, fy, cx, cy)
+    check_fov(K[None], size, path, GENDOP, "{key}")
+    return _camera(path, GENDOP, c2w=c2w, K=K, size=size,
                    fps=DEFAULT_FPS if fps is None else fps, metric=False, meta=meta)
 
 
@@ -203,8 +174,8 @@ def _ns_size(data: dict[str, Any], frames: list[dict[str, Any]], path: Path,
         fw, fh = frame.get("w", data.get("w")), frame.get("h", data.get("h"))
         require(fh is not None, path, NERFSTUDIO, f"frames[{i}] has 'w' but no 'h'", expected="both w and h")
         raw += [fw, fh]
-        sizes.add((_pixels(fw, path, NERFSTUDIO, f"frames[{i}].w"),
-                   _pixels(fh, path, NERFSTUDIO, f"frames[{i}].h")))
+        sizes.add((pixels(fw, path, NERFSTUDIO, f"frames[{i}].w"),
+                   pixels(fh, path, NERFSTUDIO, f"frames[{i}].h")))
     if not sizes:
         require(size is not None, path, NERFSTUDIO, "the file stores no image size", expected="keys w and h, "
                 "or the size=(W, H) hint", found="neither")
@@ -221,7 +192,7 @@ def _ns_intrinsics(data: dict[str, Any], frame: dict[str, Any], i: int, size: tu
     def get(key: str) -> float | None:
         where = f"frames[{i}].{key}" if key in frame else key
         value = frame.get(key, data.get(key))
-        return None if value is None else _number(value, path, NERFSTUDIO, where)
+        return None if value is None else json_number(value, path, NERFSTUDIO, where)
 
     fx, fy, cx, cy = (get(k) for k in _INTRINSICS)
     if fx is None:
@@ -251,7 +222,7 @@ def _ns_meta(data: dict[str, Any], frames: list[dict[str, Any]], path: Path) -> 
         require(isinstance(data["camera_model"], str), path, NERFSTUDIO, "camera_model is not a string",
                 expected='e.g. "OPENCV"', found=describe_value(data["camera_model"]))
         meta["camera_model"] = data["camera_model"]
-    distortion = {k: _number(data[k], path, NERFSTUDIO, k) for k in _DISTORTION if k in data}
+    distortion = {k: json_number(data[k], path, NERFSTUDIO, k) for k in _DISTORTION if k in data}
     if distortion:
         meta["distortion"] = distortion
     if "applied_transform" in data:
@@ -279,10 +250,11 @@ def read_nerfstudio(path: Path, *, fps: float | None = None,
 
 
 def _nerfstudio(data: Any, path: Path, fps: float | None, size: tuple[int, int] | None) -> CameraPath:
-    data = _object(data, path, NERFSTUDIO, "the file")
+    data = json_object(data, path, NERFSTUDIO, "the file")
     frames = _frames(data, path, NERFSTUDIO)
     canvas, size_is_float = _ns_size(data, frames, path, size)
     Ks = np.stack([_ns_intrinsics(data, f, i, canvas, path) for i, f in enumerate(frames)])
+    check_fov(Ks, canvas, path, NERFSTUDIO, "frames[{i}].{key}")
     K = Ks[0] if np.array_equal(Ks, np.broadcast_to(Ks[0], Ks.shape)) else Ks
     c2w = opengl_to_opencv(_gl_poses(frames, path, NERFSTUDIO))
     meta = _ns_meta(data, frames, path)

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..core.errors import FormatError
 from ..core.tracks import Tracks
-from ._io import NUMPY_READ_ERRORS, atomic_write_bytes, read_bytes
+from ._io import NUMPY_READ_ERRORS, atomic_write_bytes, check_npy_headers, read_bytes
 from .images import image_size
 from .registry import Format, register
 
@@ -37,8 +37,10 @@ def visibility_path(tracks_path: Path) -> Path:
 
 
 def _load_npy(path: Path) -> np.ndarray:
+    data = read_bytes(path, NAME)
+    check_npy_headers(data, path, NAME)
     try:
-        return np.load(io.BytesIO(read_bytes(path, NAME)), allow_pickle=False)
+        return np.load(io.BytesIO(data), allow_pickle=False)
     except NUMPY_READ_ERRORS as exc:
         raise FormatError(path, NAME, f"not a plain .npy array ({exc})") from exc
 
