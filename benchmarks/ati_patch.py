@@ -15,22 +15,16 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import platform
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import torch
+from _rss import reset_peak, rss_kib
 
 from trajkit.control.ati import motion_patch, motion_patch_dense
-
-
-def _status_kb(key: str) -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(key + ":"):
-            return int(line.split()[1])
-    raise RuntimeError(f"{key} not in /proc/self/status")
 
 
 def peak_cpu_mib(impl: str, n: int) -> float:
@@ -46,10 +40,9 @@ def child(impl: str, n: int) -> None:
     fn = IMPLS[impl]
     fn(*inputs(2, "cpu"))  # load kernels and libraries before measuring
     gc.collect()
-    base = _status_kb("VmRSS")
-    Path("/proc/self/clear_refs").write_text("5")  # reset the peak-RSS counter (VmHWM) to the current RSS
+    base = reset_peak()
     fn(tracks, y)
-    print((_status_kb("VmHWM") - base) / 1024)
+    print((rss_kib("VmHWM:") - base) / 1024)
 
 
 def measure(fn, device: str, repeat: int, impl: str, n: int) -> tuple[float, float, torch.Tensor]:
@@ -110,7 +103,7 @@ def main() -> None:
     torch.set_grad_enabled(False)
     name = torch.cuda.get_device_name() if args.device == "cuda" else f"{platform.processor() or platform.machine()}"
     print(f"ATI motion patch, 81 frames, 480×832 (latent 60×104), float32, {args.device} ({name}, "
-          f"{torch.get_num_threads()} threads), torch {torch.__version__}")
+          f"{torch.get_num_threads()} threads), torch {torch.__version__}, load {os.getloadavg()[0]:.2f}")
     print(f"{'N':>6} {'dense s':>9} {'ours s':>9} {'speed×':>7} {'dense MiB':>10} {'ours MiB':>9} {'memory×':>8} "
           f"{'max |diff|':>11}")
     for n in args.tracks:

@@ -12,6 +12,7 @@ the ratios against GenDoP's setting (batch 1, cache on).
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import time
 
@@ -77,7 +78,7 @@ def main() -> None:
     model = Director(config).to(args.device, dtype).eval()
     count = args.tokens or config.tokenizer().length
     print(f"machine: {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, "
-          f"torch {torch.__version__}, device {args.device}"
+          f"torch {torch.__version__}, device {args.device}, load {os.getloadavg()[0]:.2f}"
           + (f" ({torch.cuda.get_device_name()})" if args.device.startswith("cuda") else ""))
     print(f"director {args.preset}: hidden {config.hidden}, {config.layers} layers, prefix {config.text_tokens}, "
           f"{count} tokens per trajectory, {args.dtype}, greedy")
