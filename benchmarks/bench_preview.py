@@ -7,8 +7,8 @@
    (``trajkit.backends.preview.render_preview``). Seconds and peak memory (peak RSS above the start, each run in
    a fresh child process), and the ratio old / new. Real time for 81 frames at 16 fps is 5.06 s.
 2. Against the truth: PSNR/SSIM of the new preview (and the old one) for the demo job and the sprite scene.
-3. Track overlay on 81 frames: trajkit's vectorised stamping against ATI's way, one ``cv2.circle`` call per
-   trail point per frame (ratio printed).
+3. Track overlay on 81 frames: ``bench_overlay.py`` (trajkit's one-pass rasteriser against ATI's
+   ``paint_point_track`` and a plain ``cv2.circle`` loop), run here with its defaults unless ``--skip-overlay``.
 
 Run: python benchmarks/bench_preview.py [--tracks 10 100 1000] [--skip-old] [--skip-overlay]
 """
@@ -25,21 +25,13 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 from _rss import reset_peak, rss_kib
+from bench_overlay import noise_image, random_tracks
+from bench_overlay import run as run_overlay
 
 from trajkit import Tracks
 from trajkit.backends.preview import render_preview
-from trajkit.viz.tracks import PALETTE, overlay_tracks, scale_for
 
 W, H, T = 832, 480, 81
-
-
-def random_tracks(n: int, seed: int = 0) -> Tracks:
-    rng = np.random.default_rng(seed)
-    start = rng.random((n, 2)) * [W, H]
-    drift = rng.normal(size=(n, 2)) * 40
-    s = np.linspace(0, 1, T)[:, None, None]
-    xy = start[None] + s * drift[None] + 8 * np.sin(6 * s + rng.random((1, n, 1)) * 6)
-    return Tracks(xy=xy, visible=np.ones((T, n), bool), size=(W, H), fps=16)
 
 
 def old_preview(image: np.ndarray, tracks: Tracks, cell: int = 4, radius: float = 8.0) -> np.ndarray:
@@ -98,29 +90,6 @@ def demo_inputs() -> tuple[np.ndarray, np.ndarray, object, Tracks, np.ndarray]:
     return truth, depth, camera, ball, bridged
 
 
-def circle_loop_overlay(frames: np.ndarray, tracks: Tracks, retain: int = 12, min_radius: float = 1.0,
-                        max_radius: float = 6.0) -> np.ndarray:
-    """ATI's way: one cv2.circle call per trail point per frame; each trail age drawn on a layer blended once."""
-    out = frames.copy()
-    s = scale_for((W, H))
-    radii = np.round(np.linspace(min_radius, max_radius, retain) * s).astype(int).clip(1)
-    alphas = np.linspace(0.25, 1.0, retain)
-    for t in range(tracks.num_frames):
-        canvas = out[t]
-        for slot in range(retain):
-            src = t - retain + 1 + slot
-            if src < 0:
-                continue
-            layer = canvas.copy()
-            for n in range(tracks.num_tracks):
-                if tracks.visible[src, n] and tracks.visible[t, n]:
-                    centre = tuple(int(v) for v in np.round(tracks.xy[src, n]))
-                    cv2.circle(layer, centre, int(radii[slot]), PALETTE[n % len(PALETTE)].tolist(), -1)
-            canvas = cv2.addWeighted(layer, alphas[slot], canvas, 1 - alphas[slot], 0)
-        out[t] = canvas
-    return out
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tracks", type=int, nargs="+", default=[10, 100, 1000])
@@ -132,9 +101,7 @@ def main() -> None:
     from trajkit.evaluate.frames import compare_videos
     from trajkit.evaluate.scenes import sprite_scene
 
-    rng = np.random.default_rng(1)
-    noise = cv2.resize(rng.random((H // 8, W // 8, 3)).astype(np.float32), (W, H), interpolation=cv2.INTER_CUBIC)
-    image = np.clip(noise * 255, 0, 255).astype(np.uint8)
+    image = noise_image(seed=1)
     print(f"{'case':>22} | {'old s':>7} {'old MiB':>8} | {'new s':>7} {'new MiB':>8} | old/new")
     for n in args.tracks:
         tracks = random_tracks(n)
@@ -160,18 +127,7 @@ def main() -> None:
         print(f"sprite scene {W}×{H}, {name}: PSNR {fig['psnr_mean']:.2f} dB, SSIM {fig['ssim_mean']:.4f}, "
               f"MAE at the sprite's start (last frame) {ghost:.1f}/255")
     if not args.skip_overlay:
-
-        frames = np.repeat(image[None], T, axis=0)
-        for n in args.tracks:
-            tracks = random_tracks(n)
-            start = time.perf_counter()
-            overlay_tracks(frames, tracks)
-            ours = time.perf_counter() - start
-            start = time.perf_counter()
-            circle_loop_overlay(frames, tracks)
-            loop = time.perf_counter() - start
-            print(f"overlay {n:5d} tracks: trajkit {ours:6.2f} s   cv2.circle loop {loop:6.2f} s   "
-                  f"ratio {loop / ours:5.1f}×")
+        run_overlay([50, 1000], [12, 51], repeat=1)
 
 
 if __name__ == "__main__":

@@ -36,6 +36,19 @@ def test_still_drawing_colours_and_scale() -> None:
             assert green.sum() == pytest.approx(9 * green_1, rel=0.35)  # sizes scale with the image
 
 
+def test_still_drawing_ramp_runs_green_to_red_along_the_path() -> None:
+    """Segment ``t`` of ``T − 1`` is drawn in ``(255·f, 255·(1 − f), 0)`` with ``f = t / (T − 2)`` (ATI's ramp:
+    green at the start, red at the end); sampled mid-segment on the line, clear of the start dot and arrowhead."""
+    size, frames = (640, 480), 21
+    tracks = line_tracks(size, frames)
+    out = draw_tracks(np.full((size[1], size[0], 3), 200, np.uint8), tracks)
+    y = round(tracks.xy[0, 0, 1])
+    for t in (4, 7, 10, 13, 15):
+        x = round((tracks.xy[t, 0, 0] + tracks.xy[t + 1, 0, 0]) / 2)
+        f = t / (frames - 2)
+        np.testing.assert_allclose(out[y, x].astype(float), [255 * f, 255 * (1 - f), 0], atol=20, err_msg=f"t={t}")
+
+
 def test_overlay_newest_is_opaque_trail_fades_and_hidden_tracks_vanish() -> None:
     size = (320, 240)
     tracks = line_tracks(size)
@@ -53,6 +66,14 @@ def test_overlay_newest_is_opaque_trail_fades_and_hidden_tracks_vanish() -> None
     assert (out[16:] == 100).all()  # invisible from frame 15 on: no trail drawn
     with pytest.raises(ValidationError):
         overlay_tracks(frames[:5], tracks)
+
+
+@pytest.mark.parametrize("retain", [0, -3, 2.5])
+def test_overlay_refuses_a_trail_shorter_than_one_frame(retain: float) -> None:
+    tracks = line_tracks((64, 48), frames=5)
+    with pytest.raises(ValidationError) as err:
+        overlay_tracks(np.zeros((5, 48, 64, 3), np.uint8), tracks, retain=retain)
+    assert err.value.field == "retain"
 
 
 def test_mp4_round_trip(tmp_path: Path) -> None:
