@@ -169,3 +169,58 @@ def test_greedy_sampling_follows_the_argmax_of_the_teacher_forced_logits():
         logits = model(cond, torch.cat([model.bos(2, "cpu"), ids], dim=1))[:, 12:-1]
     low, high = coordinate_ids(3)
     assert torch.equal(logits[..., low:high + 1].argmax(-1) + low, ids)
+
+
+def test_default_sampling_is_gendops_top_k_10_at_temperature_1():
+    """GenDoP samples with ``do_sample=True, top_k=10``, temperature 1 (spec gendop.md §5); greedy is opt-in."""
+    import inspect
+
+    import typer.main
+
+    from trajkit.cli.main import app
+    from trajkit.director import pipeline
+    from trajkit.jobs.spec import CameraSpec
+
+    gendop = SamplingOptions(mode="top-k", top_k=10, temperature=1.0)
+    assert SamplingOptions() == gendop
+    assert inspect.signature(sample_tokens).parameters["options"].default == gendop
+    for method in (pipeline.DirectorPipeline.__call__, pipeline.DirectorPipeline.tokens):
+        assert inspect.signature(method).parameters["options"].default == gendop
+    assert CameraSpec(text="pan left").sampling == "top-k"
+    direct = typer.main.get_command(app).commands["direct"]
+    defaults = {p.name: p.default for p in direct.params}
+    assert (defaults["greedy"], defaults["top_k"], defaults["temperature"]) == (False, 10, 1.0)
+
+
+class _FixedLogits(torch.nn.Module):
+    """A decoder stand-in that predicts the same logits after any input (with or without a cache); it keeps the
+    real decoder's embeddings (``model``), which the sampler uses to embed each drawn token."""
+
+    def __init__(self, logits: torch.Tensor, embeddings: torch.nn.Module) -> None:
+        super().__init__()
+        self.logits = logits
+        self.model = embeddings
+
+    def forward(self, x: torch.Tensor, past: object = None) -> tuple[torch.Tensor, None]:
+        return self.logits.expand(x.shape[0], x.shape[1], -1), None
+
+
+def test_default_sampling_draws_from_the_top_10_softmax_of_fixed_logits():
+    torch.manual_seed(5)
+    model = Director(_small_config()).eval()
+    low = coordinate_ids(model.config.token_offset)[0]
+    logits = torch.full((model.config.vocab_size,), -30.0)
+    logits[low - 1] = 9.0  # EOS-side id below the coordinate range: blocked however likely
+    ids = torch.arange(low + 40, low + 52)
+    values = torch.tensor([2.0, 1.6, 1.2, 0.9, 0.6, 0.4, 0.2, 0.0, -0.2, -0.4, -0.45, -0.5])
+    logits[ids] = values
+    model.mesh_decoder = _FixedLogits(logits, model.mesh_decoder.model)
+    rows = 20_000
+    prefix = torch.zeros(rows, 3, model.config.hidden)
+    drawn = sample_tokens(model, prefix, 1, generator=torch.Generator().manual_seed(0))[:, 0]
+    # Independent expectation: softmax of the 10 largest allowed logits (T = 1); the 11th and 12th never drawn.
+    p = torch.exp(values[:10].double()) / torch.exp(values[:10].double()).sum()
+    counts = torch.stack([(drawn == i).sum() for i in ids]).double() / rows
+    assert counts[10:].sum() == 0 and ((drawn >= ids[0]) & (drawn <= ids[-1])).all()
+    sd = torch.sqrt(p * (1 - p) / rows)
+    assert (torch.abs(counts[:10] - p) < 5 * sd).all(), (counts[:10], p)

@@ -51,6 +51,69 @@ def test_entities_top_view(data_dir: Path, tmp_path: Path) -> None:
     assert blue.sum() > 100  # entity 0's path (tab10 blue) is drawn
 
 
+@pytest.mark.parametrize(("move", "expected"), [((0.0, -1.0, 0.0), (1.0, 0.0)), ((0.0, 0.0, 1.0), (0.0, 1.0))])
+def test_three_view_side_panel_is_seen_from_plus_x(move: tuple[float, float, float],
+                                                   expected: tuple[float, float]) -> None:
+    """The side panel is ``view_init(elev=0, azim=0)``: the eye on +x looking at the origin, z up, so +y (GL)
+    runs to the right (right = forward × up = (−1, 0, 0) × (0, 0, 1) = +y) and +z up the page. Relative to the
+    first camera in GL axes, rising (OpenCV −y) is GL +y: to the right; pushing in (OpenCV +z) is GL −z: down."""
+    from trajkit.core.camera import CameraPath, intrinsics_from_fov
+
+    frames = 41
+    c2w = np.tile(np.eye(4), (frames, 1, 1))
+    c2w[:, :3, 3] = np.linspace(0, 1, frames)[:, None] * np.array(move)
+    cam = CameraPath(c2w=c2w, K=intrinsics_from_fov((512, 288), 60.0), size=(512, 288), fps=16)
+    ours = np.asarray(Image.open(io.BytesIO(camera_three_view(cam))).convert("RGB"))
+    d = _panel_direction(ours, 2)
+    cos = d @ np.array(expected) / np.linalg.norm(d)
+    assert cos > 0.95, (d, expected)
+
+
+def _capture_figure(monkeypatch: pytest.MonkeyPatch) -> list:
+    """Make the plots module hand over each figure after it is drawn to PNG (axes limits final)."""
+    from trajkit.viz import plots
+
+    figures: list = []
+    figure_png = plots._figure_png
+
+    def spy(fig: object) -> bytes:
+        png = figure_png(fig)
+        figures.append(fig)
+        return png
+
+    monkeypatch.setattr(plots, "_figure_png", spy)
+    return figures
+
+
+def test_entities_top_view_draws_each_path_where_its_x_z_land(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Seen from above: x to the right, z (forward) up the page. Every 5th position of each entity, mapped through
+    the axes' data transform, must fall on its tab10 colour in the PNG."""
+    import matplotlib.pyplot as plt
+
+    figures = _capture_figure(monkeypatch)
+    ents = trajkit.load(data_dir / "trajmaster" / "D_loc1_61_t3n13_003d_Hemi12_1.json")
+    rgb = np.asarray(Image.open(io.BytesIO(entities_top_view(ents))).convert("RGB")).astype(float)
+    ax = figures[0].axes[0]
+    to_px = 100 / figures[0].dpi  # the PNG is written at 100 dpi
+    height = rgb.shape[0]
+
+    def pixel(x: float, z: float) -> np.ndarray:
+        dx, dy = ax.transData.transform((x, z)) * to_px
+        return np.array([height - dy, dx])  # (row, column)
+
+    origin, right, forward = pixel(0, 0), pixel(1, 0), pixel(0, 1)
+    assert right[1] > origin[1] and abs(right[0] - origin[0]) < 1  # +x: to the right
+    assert forward[0] < origin[0] and abs(forward[1] - origin[1]) < 1  # +z: up the page
+    colours = plt.get_cmap("tab10")(np.arange(ents.num_entities))[:, :3] * 255
+    for e in range(ents.num_entities):
+        hits = []
+        for x, _, z in ents.positions[e, 2:-2:5]:
+            r, c = np.round(pixel(x, z)).astype(int)
+            window = rgb[r - 3:r + 4, c - 3:c + 4].reshape(-1, 3)
+            hits.append(np.linalg.norm(window - colours[e], axis=1).min() < 60)
+        assert np.mean(hits) > 0.8, (e, np.mean(hits))
+
+
 def test_three_view_ignores_uninitialised_face_padding(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """matplotlib pads ragged 3-D faces with ``np.empty``; whatever that memory holds must not reach the axis limits."""
     import types
