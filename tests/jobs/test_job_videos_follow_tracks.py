@@ -9,9 +9,9 @@ video that does not move (the first frame held) must be far off.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 import yaml
@@ -21,24 +21,10 @@ import trajkit
 from trajkit.cli.main import app
 from trajkit.viz.video import read_mp4
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+from preview_ati import lk_follow
+
 runner = CliRunner()
-
-
-def lk_follow(frames: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(positions (T, P, 2), reliable (T, P))`` of ``points`` (array coordinates) followed from frame 0:
-    frame-to-frame pyramidal LK; a point stays reliable while LK finds it both ways within 1 px."""
-    gray = [cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in frames]
-    params = {"winSize": (21, 21), "maxLevel": 4}
-    pos = [points.astype(np.float32)]
-    ok = [np.ones(len(points), bool)]
-    for t in range(1, len(frames)):
-        prev = pos[-1].reshape(-1, 1, 2)
-        nxt, st, _ = cv2.calcOpticalFlowPyrLK(gray[t - 1], gray[t], prev, None, **params)
-        back, st2, _ = cv2.calcOpticalFlowPyrLK(gray[t], gray[t - 1], nxt, None, **params)
-        fb = np.linalg.norm((back - prev).reshape(-1, 2), axis=-1)
-        pos.append(nxt.reshape(-1, 2))
-        ok.append(ok[-1] & (st.ravel() == 1) & (st2.ravel() == 1) & (fb < 1.0))
-    return np.stack(pos), np.stack(ok)
 
 
 def landing_errors(folder: Path) -> tuple[np.ndarray, np.ndarray]:

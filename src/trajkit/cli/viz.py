@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -118,6 +119,15 @@ def viz_overlay(
     out.print(f"[green]wrote[/] {output}")
 
 
+def _plot(draw: Callable[[], object], output: Path) -> None:
+    """Run ``draw`` (which loads a control and writes ``output``), failing with one line on bad input."""
+    try:
+        draw()
+    except TrajkitError as exc:
+        fail(str(exc))
+    out.print(f"[green]wrote[/] {output}")
+
+
 @viz_app.command("camera")
 def viz_camera(
     camera_file: str = typer.Argument(..., help="Camera path file (any camera format)."),
@@ -130,11 +140,8 @@ def viz_camera(
     """
     from ..viz.plots import camera_three_view
 
-    try:
-        camera_three_view(load_typed(camera_file, CameraPath, "one camera path", camera=camera_hint(camera)), output)
-    except TrajkitError as exc:
-        fail(str(exc))
-    out.print(f"[green]wrote[/] {output}")
+    _plot(lambda: camera_three_view(load_typed(camera_file, CameraPath, "one camera path",
+                                               camera=camera_hint(camera)), output), output)
 
 
 @viz_app.command("entities")
@@ -148,8 +155,4 @@ def viz_entities(
     """
     from ..viz.plots import entities_top_view
 
-    try:
-        entities_top_view(load_typed(entities_file, EntityPaths, "entity paths"), output)
-    except TrajkitError as exc:
-        fail(str(exc))
-    out.print(f"[green]wrote[/] {output}")
+    _plot(lambda: entities_top_view(load_typed(entities_file, EntityPaths, "entity paths"), output), output)
