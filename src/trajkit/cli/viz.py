@@ -52,6 +52,15 @@ def _tracks_for(tracks_file: str, size: tuple[int, int], fmt: str | None = None,
 _FROM = typer.Option(None, "--from", help="Tracks format name; skips detection (see `trajkit formats`).")
 
 
+def _plot(draw: Callable[[], object], output: Path) -> None:
+    """Run ``draw`` (which loads a control and draws it into ``output``), failing with one line on bad input."""
+    try:
+        draw()
+    except TrajkitError as exc:
+        fail(str(exc))
+    out.print(f"[green]wrote[/] {output}")
+
+
 @viz_app.command("tracks")
 def viz_tracks(
     image: Path = typer.Argument(..., help="The image the tracks belong to."),
@@ -69,7 +78,7 @@ def viz_tracks(
     from ..formats.images import load_image
     from ..viz.tracks import draw_tracks
 
-    try:
+    def draw() -> None:
         img = load_image(image)
         size = (img.shape[1], img.shape[0])
         tracks, _ = _tracks_for(tracks_file, size, fmt, canvas=size)
@@ -77,9 +86,8 @@ def viz_tracks(
         if not ok:
             fail(f"{output}: unsupported image extension (use .png or .jpg)")
         atomic_write_bytes(output, data.tobytes())
-    except TrajkitError as exc:
-        fail(str(exc))
-    out.print(f"[green]wrote[/] {output}")
+
+    _plot(draw, output)
 
 
 @viz_app.command("overlay")
@@ -116,15 +124,6 @@ def viz_overlay(
         fail(str(exc))
     if note:
         err.print(f"note: {note}", markup=False, highlight=False)
-    out.print(f"[green]wrote[/] {output}")
-
-
-def _plot(draw: Callable[[], object], output: Path) -> None:
-    """Run ``draw`` (which loads a control and writes ``output``), failing with one line on bad input."""
-    try:
-        draw()
-    except TrajkitError as exc:
-        fail(str(exc))
     out.print(f"[green]wrote[/] {output}")
 
 
