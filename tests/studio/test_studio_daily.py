@@ -287,6 +287,31 @@ def test_the_directors_first_load_shows_its_progress(page, studio_image, monkeyp
     assert not page.errors, page.errors  # type: ignore[attr-defined]
 
 
+def test_a_director_prompt_with_no_motion_word_shows_a_warning(page, studio_image, monkeypatch):
+    import numpy as np
+
+    from trajkit.core.camera import CameraPath, intrinsics_from_fov
+    from trajkit.studio import director, document
+
+    def static_director(text, num, seed, size, options):  # stands in for the model: a static camera for any text
+        return [CameraPath.static(np.eye(4), intrinsics_from_fov(size, 60.0), size, frames=5, fps=30.0)]
+
+    monkeypatch.setattr(director, "DIRECTOR", director.DirectorLoader(load=lambda stage: static_director))
+    document._directed_camera.cache_clear()
+    upload_project(page, studio_image)
+    page.click("[data-tab=camera]")
+    page.check("input[name=camera-kind][value=text]")
+    page.fill("#camera-text", "banana telephone purple elephant")
+    page.click("#camera-apply")
+    page.wait_for_function("() => !document.querySelector('#camera-warning').hidden")
+    assert "names no camera motion" in page.locator("#camera-warning").inner_text()
+    page.fill("#camera-text", "slowly pan left")
+    page.click("#camera-apply")
+    page.wait_for_function("() => document.querySelector('#camera-warning').hidden")
+    document._directed_camera.cache_clear()
+    assert not page.errors, page.errors  # type: ignore[attr-defined]
+
+
 def test_api_docs_work_offline(page, live_studio, artifacts):
     context = page.context.browser.new_context(viewport={"width": 1200, "height": 900})
     outside: list[str] = []

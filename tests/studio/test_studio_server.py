@@ -268,3 +268,22 @@ def _fresh_director_cache():
     document._directed_camera.cache_clear()
     yield
     document._directed_camera.cache_clear()
+
+
+def test_a_director_prompt_with_no_motion_word_is_sampled_with_a_warning(live_studio, monkeypatch):
+    """Issue 17 item 3 (honest refusal), the studio's half: the same warning as `trajkit direct`, not a silent guess."""
+    from trajkit.studio import director
+
+    monkeypatch.setattr(director, "DIRECTOR", director.DirectorLoader(lambda stage: FakeDirector()))
+    url = live_studio.url
+    pid = new_project(url)
+
+    def warnings(text: str) -> list[str]:
+        doc = {"frames": 5, "camera": {"text": text, "grid": 2}}
+        r = httpx.post(f"{url}/api/projects/{pid}/sample", json={"document": doc}, timeout=60)
+        assert r.status_code == 200, r.text
+        return r.json()["warnings"]
+
+    [warning] = warnings("banana telephone purple elephant")
+    assert "names no camera motion the director knows" in warning and "banana" in warning
+    assert warnings("slowly pan left, then push in") == []

@@ -22,17 +22,6 @@ def _outputs(output: Path, count: int) -> list[Path]:
     return [output.with_name(f"{output.stem}_{i}{output.suffix}") for i in range(count)]
 
 
-def _unknown_motion(prompt: str) -> list[str]:
-    """A warning when the prompt holds no motion word the director was trained on (its captions' vocabulary)."""
-    from ..director.captions import parse_caption
-
-    if parse_caption(prompt):
-        return []
-    return [f"the prompt {prompt!r} names no camera motion the director knows (it knows directions — left, "
-            "right, up, down, forward, backward — and moves: pan, tilt, roll, push in, pull back, dolly, truck, "
-            "pedestal, rise, descend, static)"]
-
-
 def _missing_extra(exc: ImportError) -> None:
     fail(f"the director is an optional extra: pip install 'trajkit[director]' "
           f"({exc.name or exc} is missing)")
@@ -99,7 +88,9 @@ def direct(
     except ImportError as exc:
         _missing_extra(exc)
 
-    warnings = _unknown_motion(prompt)
+    from ..director.captions import unknown_motion_warning
+
+    warnings = [w for w in (unknown_motion_warning(prompt),) if w]
     if warnings and strict:
         fail(warnings[0] + " (--strict)")
     for warning in warnings if not as_json else ():

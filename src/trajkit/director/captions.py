@@ -128,3 +128,14 @@ def parse_caption(text: str) -> list[tuple[str, str]]:
 def label_of(translation: str, rotation: str) -> int:
     """The tagger label of a ``(translation, rotation)`` pair."""
     return TRANSLATIONS.index(translation) * len(ROTATIONS) + ROTATIONS.index(rotation)
+
+
+def unknown_motion_warning(prompt: str) -> str | None:
+    """A warning when ``prompt`` names no camera motion the director's captions use (``None`` when it does):
+    the director then writes a path anyway, which is a guess. The CLI (``trajkit direct``, ``--strict``) and the
+    studio show the same text."""
+    if parse_caption(prompt):
+        return None
+    return (f"the prompt {prompt!r} names no camera motion the director knows (it knows directions — left, right, "
+            "up, down, forward, backward — and moves: pan, tilt, roll, push in, pull back, dolly, truck, pedestal, "
+            "rise, descend, static)")

@@ -38,7 +38,14 @@ from .. import __version__
 from ..author.entities import IN_VIEW, PARAMETER_LIMITS
 from ..core.errors import TrajkitError
 from . import director
-from .document import Document, check_camera_text, document_camera, document_entities, document_tracks
+from .document import (
+    Document,
+    check_camera_text,
+    document_camera,
+    document_entities,
+    document_tracks,
+    document_warnings,
+)
 from .exports import EXPORTS, ExportFormat, ImportFormat, export, import_tracks
 from .limits import BodyLimit
 from .projects_api import DOCS_ASSETS, projects_router, swagger_ui_dir
@@ -249,12 +256,12 @@ def create_app(workspace: str | Path, *, token: str | None = None, allowed_hosts
         project = ws.load(pid)
         doc = body.document
         tracks, owners = document_tracks(doc, project.size, depth=project.camera_depth(doc))
+        head = {"frames": doc.frames, "fps": doc.fps, "size": list(project.size), "warnings": document_warnings(doc)}
         if tracks is None:
-            return {"frames": doc.frames, "fps": doc.fps, "size": list(project.size), "tracks": []}
+            return {**head, "tracks": []}
         xy = np.round(tracks.xy.astype(np.float64), 2)
-        return {"frames": doc.frames, "fps": doc.fps, "size": list(project.size),
-                "tracks": [{**owners[n], "xy": xy[:, n].tolist(), "visible": tracks.visible[:, n].tolist()}
-                           for n in range(tracks.num_tracks)]}
+        return {**head, "tracks": [{**owners[n], "xy": xy[:, n].tolist(), "visible": tracks.visible[:, n].tolist()}
+                                   for n in range(tracks.num_tracks)]}
 
     @app.post("/api/projects/{pid}/camera-plot", tags=["controls"],
               responses={200: {"content": {"image/png": {}}}})

@@ -322,6 +322,17 @@ def check_camera_text(doc: Document, size: tuple[int, int]) -> None:
         raise TrajkitError(f"document.camera.text: {exc}") from exc
 
 
+def document_warnings(doc: Document) -> list[str]:
+    """What the page should warn about without refusing: a director prompt naming no motion it knows (the path it
+    writes is a guess; ``trajkit direct`` says the same)."""
+    if doc.camera is None or doc.camera.text is None:
+        return []
+    from ..director.captions import unknown_motion_warning
+
+    warning = unknown_motion_warning(doc.camera.text)
+    return [f"{warning}; the camera path is a guess"] if warning else []
+
+
 @lru_cache(maxsize=16)
 def _directed_camera(text: str, seed: int, size: tuple[int, int]) -> CameraPath:
     """The embedded director's path for ``text`` (cached: the page re-samples the document on every edit), from the

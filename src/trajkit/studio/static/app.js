@@ -50,6 +50,13 @@ function commit(doc) {
   refresh();
 }
 
+// warnings that refuse nothing (a director prompt with no motion word it knows), under the camera's text
+function showWarnings(warnings = []) {
+  const box = document.getElementById("camera-warning");
+  box.textContent = warnings.map((w) => `warning: ${w}`).join("\n");
+  box.hidden = !warnings.length;
+}
+
 async function requestSample() {
   if (!state.project) return;
   const seq = ++state.sampleSeq;
@@ -57,7 +64,9 @@ async function requestSample() {
   try {
     const request = json("POST", projectUrl(state.project.id, "/sample"), { document: doc });
     const sampled = await withDirector(doc.camera?.text != null, request);
-    if (seq === state.sampleSeq) { state.sampled = sampled; state.sampledFor = doc; succeed("sample"); editor.draw(); }
+    if (seq === state.sampleSeq) {
+      state.sampled = sampled; state.sampledFor = doc; succeed("sample"); showWarnings(sampled.warnings); editor.draw();
+    }
   } catch (err) { if (seq === state.sampleSeq) fail("sample", err); }
 }
 
