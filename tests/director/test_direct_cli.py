@@ -140,3 +140,26 @@ def test_gendop_text_checkpoint_drives_direct_and_its_token_offset_is_detected(t
     result = runner.invoke(app, ["direct", "pan left", "-c", str(path), "--tokenizer", str(small),
                                  "-o", str(tmp_path / "x.json")])
     assert result.exit_code == 1 and "tokenizer mismatch" in " ".join(result.output.split())
+
+
+def test_heads_of_a_gendop_checkpoint_are_set_from_the_command_line(tmp_path):
+    """A GenDoP file cannot say its head counts (issue 17 item 5): --heads/--encoder-heads give them. With the
+    right counts the CLI writes exactly the path the pipeline computes with them; the default (8) attends otherwise."""
+    from trajkit.director.pipeline import GREEDY, DirectorPipeline
+
+    state = gendop_state_dict(hidden=32, heads=4, layers=1, ffn=64, positions=400, text_width=32, dtype=torch.float32)
+    path = write_gendop_checkpoint(tmp_path / "text_motion.safetensors", state,
+                                   text_encoder_state=tiny_clip_text_encoder(hidden_size=32).state_dict())
+    tokenizer = write_tiny_clip_tokenizer(tmp_path / "tokenizer")
+    common = ["direct", "pan left", "-c", str(path), "--tokenizer", str(tokenizer), "--greedy", "--token-offset", "0",
+              "--no-plot", "--to", "trajkit-json"]
+    assert runner.invoke(app, [*common, "--heads", "4", "--encoder-heads", "4", "-o", str(tmp_path / "a.json")]
+                         ).exit_code == 0
+    assert runner.invoke(app, [*common, "-o", str(tmp_path / "b.json")]).exit_code == 0
+    pipe = DirectorPipeline.load(path, tokenizer=tokenizer, token_offset=0, heads=4, encoder_heads=4)
+    expected = pipe("pan left", num=1, seed=0, options=GREEDY)[0]
+    right, default = load(tmp_path / "a.json"), load(tmp_path / "b.json")
+    np.testing.assert_allclose(right.c2w, expected.c2w, atol=1e-5)
+    assert not np.allclose(default.c2w, expected.c2w, atol=1e-3)
+    bad = runner.invoke(app, [*common, "--heads", "5", "-o", str(tmp_path / "c.json")])
+    assert bad.exit_code == 1 and "heads" in bad.output and not (tmp_path / "c.json").exists()

@@ -38,6 +38,10 @@ def direct(
                                           help="GenDoP checkpoints: SD-2.1-base's CLIP tokenizer folder."),
     token_offset: str = typer.Option("auto", "--token-offset",
                                      help="GenDoP checkpoints: token id = bin + 0 or + 3; auto = detect."),
+    heads: int | None = typer.Option(None, "--heads", min=1, help="GenDoP checkpoints: the decoder's attention "
+                                     "heads, which the file cannot tell (default 8, the released preset)."),
+    encoder_heads: int | None = typer.Option(None, "--encoder-heads", min=1,
+                                             help="GenDoP checkpoints: the CLIP towers' heads (default 16)."),
     image: Path | None = typer.Option(None, "--image", help="text_rgbd: the first frame (PNG/JPEG)."),
     depth: Path | None = typer.Option(None, "--depth", help="text_rgbd: its raw depth map (.npy, H×W)."),
     num: int = typer.Option(1, "--num", "-n", min=1, max=256, help="Camera paths to sample."),
@@ -106,7 +110,8 @@ def direct(
         rgb = load_image(image) if image is not None else None
         depth_map = load_depth(depth) if depth is not None else None
         offset = None if token_offset == "auto" else int(token_offset)
-        pipe = DirectorPipeline.load(checkpoint, tokenizer=tokenizer, token_offset=offset, device=device)
+        pipe = DirectorPipeline.load(checkpoint, tokenizer=tokenizer, token_offset=offset, heads=heads,
+                                     encoder_heads=encoder_heads, device=device)
         if offset is None:
             pipe.detect_token_offset(prompt, rgb, depth_map)
         cameras = pipe(prompt, num=num, seed=seed, options=options, frames=frames, fps=fps, size=canvas,
