@@ -224,3 +224,30 @@ def test_default_sampling_draws_from_the_top_10_softmax_of_fixed_logits():
     assert counts[10:].sum() == 0 and ((drawn >= ids[0]) & (drawn <= ids[-1])).all()
     sd = torch.sqrt(p * (1 - p) / rows)
     assert (torch.abs(counts[:10] - p) < 5 * sd).all(), (counts[:10], p)
+
+
+def test_decoder_only_gendop_checkpoint_loads_with_a_named_text_encoder(tmp_path, text_checkpoint):
+    """Issue 17 item 5: a GenDoP file with only the decoder and projections (text features from outside) was refused
+    for its missing text encoder. With the encoder named (a transformers folder) it is the same model as the full file.
+    """
+    full, state, encoder = text_checkpoint
+    decoder_only = write_gendop_checkpoint(tmp_path / "decoder_only.safetensors", state)
+    folder = tmp_path / "text_encoder"
+    folder.mkdir()
+    save_file({k: v.contiguous() for k, v in encoder.state_dict().items()}, str(folder / "model.safetensors"))
+    with pytest.raises(CheckpointError, match="--text-encoder"):
+        load_director(decoder_only, heads=4, encoder_heads=4)
+    ours = load_director(decoder_only, heads=4, encoder_heads=4, text_encoder=folder, dtype=torch.float64)
+    reference = load_director(full, heads=4, encoder_heads=4, dtype=torch.float64)
+    ids = torch.randint(0, 1000, (1, 77), generator=torch.Generator().manual_seed(2))
+    tokens = torch.cat([torch.ones(1, 1, dtype=torch.long), torch.randint(3, 260, (1, 20))], dim=1)
+    with torch.no_grad():
+        features = ours.text_encoder(input_ids=ids).last_hidden_state
+        torch.testing.assert_close(features, reference.text_encoder(input_ids=ids).last_hidden_state, rtol=0, atol=0)
+        torch.testing.assert_close(ours(features, tokens), reference(features, tokens), rtol=0, atol=0)
+    with pytest.raises(CheckpointError, match="holds its own text encoder"):
+        load_director(full, heads=4, encoder_heads=4, text_encoder=folder)
+    (tmp_path / "junk").mkdir()
+    save_file({"weight": torch.zeros(2)}, str(tmp_path / "junk" / "model.safetensors"))
+    with pytest.raises(CheckpointError, match="not a CLIP text encoder"):
+        load_director(decoder_only, heads=4, encoder_heads=4, text_encoder=tmp_path / "junk")

@@ -42,6 +42,9 @@ def direct(
                                      "heads, which the file cannot tell (default 8, the released preset)."),
     encoder_heads: int | None = typer.Option(None, "--encoder-heads", min=1,
                                              help="GenDoP checkpoints: the CLIP towers' heads (default 16)."),
+    text_encoder: Path | None = typer.Option(None, "--text-encoder",
+                                             help="GenDoP checkpoints holding only the decoder: the CLIP text "
+                                                  "encoder folder their text features come from."),
     image: Path | None = typer.Option(None, "--image", help="text_rgbd: the first frame (PNG/JPEG)."),
     depth: Path | None = typer.Option(None, "--depth", help="text_rgbd: its raw depth map (.npy, H×W)."),
     num: int = typer.Option(1, "--num", "-n", min=1, max=256, help="Camera paths to sample."),
@@ -111,7 +114,7 @@ def direct(
         depth_map = load_depth(depth) if depth is not None else None
         offset = None if token_offset == "auto" else int(token_offset)
         pipe = DirectorPipeline.load(checkpoint, tokenizer=tokenizer, token_offset=offset, heads=heads,
-                                     encoder_heads=encoder_heads, device=device)
+                                     encoder_heads=encoder_heads, text_encoder=text_encoder, device=device)
         if offset is None:
             pipe.detect_token_offset(prompt, rgb, depth_map)
         cameras = pipe(prompt, num=num, seed=seed, options=options, frames=frames, fps=fps, size=canvas,

@@ -206,16 +206,39 @@ def _load_strict(model: Director, state: dict[str, torch.Tensor], source: str) -
     _materialise_buffers(model)
 
 
+def _with_text_encoder(state: dict[str, torch.Tensor], weights: Path, text_encoder: str | Path | None
+                       ) -> dict[str, torch.Tensor]:
+    """A GenDoP checkpoint that holds only the decoder and projections (text features come from outside) gets the
+    weights of the named CLIP text encoder: a transformers ``CLIPTextModel`` folder or its ``.safetensors``."""
+    if any(k.startswith("text_encoder.") for k in state) or "mesh_decoder.model.embd.weight" not in state:
+        if text_encoder is not None:
+            raise CheckpointError(f"{weights}: holds its own text encoder; --text-encoder is for checkpoints without")
+        return state
+    if text_encoder is None:
+        raise CheckpointError(f"{weights}: holds the decoder and projections only — its text features come from a "
+                              "CLIP text encoder outside it; name that encoder with --text-encoder DIR (SD-2.1-base's: "
+                              "hf download stabilityai/stable-diffusion-2-1-base --include 'text_encoder/*' "
+                              "--local-dir sd21, then --text-encoder sd21/text_encoder)")
+    source, _ = _locate(Path(text_encoder))
+    tower, _ = _read_safetensors(source)
+    if not any(k.endswith("embeddings.token_embedding.weight") for k in tower):
+        raise CheckpointError(f"{source}: not a CLIP text encoder (no embeddings.token_embedding.weight)")
+    return {**state, **_canonical({"text_encoder." + k: v for k, v in tower.items()})}
+
+
 def load_director(path: str | Path, *, token_offset: int | None = None, heads: int | None = None,
-                  encoder_heads: int | None = None, device: torch.device | str = "cpu",
-                  dtype: torch.dtype | None = None) -> Director:
+                  encoder_heads: int | None = None, text_encoder: str | Path | None = None,
+                  device: torch.device | str = "cpu", dtype: torch.dtype | None = None) -> Director:
     """A director from a trajkit checkpoint (folder or ``model.safetensors`` with its config) or a GenDoP release
     (``text_motion.safetensors`` …), in eval mode. ``token_offset``/``heads``/``encoder_heads`` override what a
-    GenDoP file cannot say (defaults 0 / 8 / 16)."""
+    GenDoP file cannot say (defaults 0 / 8 / 16); ``text_encoder`` supplies the CLIP text encoder of a GenDoP file
+    that holds only the decoder and projections."""
     path, device = Path(path), check_device(device)
     weights, config_file = _locate(path)
     state, metadata = _read_safetensors(weights)
     state = _canonical(state)
+    if config_file is None and metadata.get("format") != "trajkit-director":
+        state = _with_text_encoder(state, weights, text_encoder)
     if config_file is not None or metadata.get("format") == "trajkit-director":
         try:
             raw = json.loads(config_file.read_text() if config_file is not None else metadata["config"])

@@ -48,15 +48,16 @@ class DirectorPipeline:
     @classmethod
     def load(cls, checkpoint: str | Path | None = None, *, tokenizer: str | Path | None = None,
              token_offset: int | None = None, heads: int | None = None, encoder_heads: int | None = None,
-             device: str = "cpu") -> DirectorPipeline:
+             text_encoder: str | Path | None = None, device: str = "cpu") -> DirectorPipeline:
         """Load a director (default: the embedded one). GenDoP checkpoints need ``tokenizer``, the folder of
         SD-2.1-base's CLIP tokenizer; ``text_rgbd`` also needs an image and a depth map per call. Without
         ``token_offset`` a GenDoP checkpoint assumes 0; :meth:`detect_token_offset` checks it against the model.
         ``heads`` / ``encoder_heads``: attention heads of a GenDoP checkpoint's decoder / CLIP towers, which its
-        tensors cannot tell (defaults 8 / 16, the released preset)."""
+        tensors cannot tell (defaults 8 / 16, the released preset); ``text_encoder``: the CLIP text encoder (a
+        transformers folder) of a GenDoP checkpoint that holds only the decoder and projections."""
         path = embedded_checkpoint() if checkpoint is None else Path(checkpoint)
         model = load_director(path, token_offset=token_offset, heads=heads, encoder_heads=encoder_heads,
-                              device=device)
+                              text_encoder=text_encoder, device=device)
         text_tokenizer = None
         if model.config.text_encoder == "clip":
             if tokenizer is None:
