@@ -10,6 +10,7 @@ transformers' ``position_ids`` buffers and the vision towers' unused ``post_laye
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from pathlib import Path
@@ -24,6 +25,7 @@ WEIGHTS_NAME = "model.safetensors"
 #: Keys a GenDoP checkpoint may hold that no trajkit module uses.
 IGNORED_KEYS = re.compile(r"(^|\.)position_ids$|\.post_layernorm\.(weight|bias)$")
 GENDOP_DECODER_HEADS = 8
+META_ABOVE_BYTES = 64 * 2**20
 
 
 class CheckpointError(TrajkitError, ValueError):
@@ -254,8 +256,11 @@ def load_director(path: str | Path, *, token_offset: int | None = None, heads: i
     if head is not None and head.shape[0] != config.vocab_size:
         raise CheckpointError(f"{weights}: tokenizer mismatch — the output layer has {head.shape[0]} tokens, "
                               f"the camera tokenizer {config.vocab_size}")
-    with torch.device("meta"):
-        model = Director(config, encoders=True)
+    # Large checkpoints are built on the meta device so the weights are held once; a small one is built on the CPU,
+    # because initialising on meta goes through torch._refs, whose first use imports torch._dynamo (≈ 1.3 s).
+    big = weights.stat().st_size > META_ABOVE_BYTES
+    with torch.device("meta") if big else contextlib.nullcontext():
+        model = Director(config, encoders=True, init=False)
     _load_strict(model, state, str(weights))
     model.eval()
     return model.to(device=device, dtype=dtype) if dtype is not None else model.to(device)

