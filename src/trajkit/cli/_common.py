@@ -10,11 +10,13 @@ import sys
 from pathlib import Path
 from typing import Any, NoReturn
 
+import click
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from typer.core import TyperGroup
 
 from ..core.errors import TrajkitError
 from ..core.retime import fit_timeline
@@ -123,3 +125,16 @@ def save_for_target(obj: Any, output: Path, to: str | None) -> tuple[Any, Format
         obj = fit_timeline(obj, target.frames, target.fps)  # type: ignore[arg-type]
     save(obj, output, format=target.name)
     return obj, target
+
+
+def group_with_default(default: str, **options: Any) -> typer.Typer:
+    """A command group whose ``default`` subcommand takes any arguments that do not name another subcommand
+    (``trajkit camera "dolly in 1m"`` is ``camera moves …``; ``trajkit evaluate outputs/*`` is ``evaluate jobs …``)."""
+
+    class _Group(TyperGroup):
+        def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+            if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+                args = [default, *args]
+            return super().parse_args(ctx, args)
+
+    return typer.Typer(cls=_Group, no_args_is_help=True, **options)

@@ -6,27 +6,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import click
 import typer
-from typer.core import TyperGroup
 
 from ..core.errors import TrajkitError
-from ._common import fail, out, parse_size, print_json, save_for_target
+from ._common import fail, group_with_default, out, parse_size, print_json, save_for_target
 from .summary import summarise
 
-
-class _MovesByDefault(TyperGroup):
-    """``trajkit camera "dolly in 1m" -o cam.json`` keeps working: anything that is not a subcommand is a move."""
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
-            args = ["moves", *args]
-        return super().parse_args(ctx, args)
-
-
-camera_app = typer.Typer(cls=_MovesByDefault, no_args_is_help=True,
-                         help="Camera paths: author one from moves (`trajkit camera moves \"dolly in 1m\"`, or just "
-                              "`trajkit camera \"dolly in 1m\"`) or estimate one from a video (`camera from-video`).")
+camera_app = group_with_default(
+    "moves", help="Camera paths: author one from moves (`trajkit camera moves \"dolly in 1m\"`, or just "
+                  "`trajkit camera \"dolly in 1m\"`) or estimate one from a video (`camera from-video`).")
 
 
 @camera_app.command("moves")

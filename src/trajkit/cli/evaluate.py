@@ -9,11 +9,17 @@ from typing import Any
 
 import typer
 
-from ._common import TRACKER_HELP, err, fail, out, print_json, progress_bar
+from ._common import TRACKER_HELP, err, fail, group_with_default, out, print_json, progress_bar
 from ._evaluation import evaluate_row, print_table
 
 COLUMNS = ("job", "status", "tracks", "epe_px", "epe_median_px", "delta_avg", "occlusion_accuracy",
            "average_jaccard", "rot_err_deg_per_frame", "trans_err", "cam_mc", "entity_path_error_px")
+
+
+evaluate_app = group_with_default(
+    "jobs", help="Measure what was made: finished job folders against their controls (`trajkit evaluate jobs "
+                 "outputs/*`, or just `trajkit evaluate outputs/*`), or a director with GenDoP's metrics "
+                 "(`trajkit evaluate director`).")
 
 
 def job_folders(paths: list[Path]) -> tuple[list[Path], list[str]]:
@@ -62,6 +68,7 @@ def run_evaluation(folders: list[Path], *, tracker: str, camera: bool, checkpoin
     return rows
 
 
+@evaluate_app.command("jobs")
 def evaluate(
     folders: list[Path] = typer.Argument(..., help="Job folders, or folders holding job folders."),
     tracker: str = typer.Option("lk", "--tracker", help=TRACKER_HELP),

@@ -3,7 +3,7 @@
 Every command turns bad input into one red line naming the problem (exit code 1) instead of a traceback;
 ``--json`` prints machine-readable results for scripts. Each verb group lives in its own module
 (``files``, ``tracks``, ``camera``, ``bridge``, ``viz``, ``generate``, ``director``, ``measure``, ``evaluate``,
-``studio``); what they share is in ``_common``.
+``evaluate_director``, ``studio``); what they share is in ``_common``.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import typer
 
 from .. import __version__
-from . import bridge, camera, director, evaluate, files, generate, measure, studio, tracks, viz
+from . import bridge, camera, director, evaluate, evaluate_director, files, generate, measure, studio, tracks, viz
 from ._common import out
 
 app = typer.Typer(
@@ -52,7 +52,8 @@ app.add_typer(viz.viz_app, name="viz")
 app.command("tag")(director.tag_camera)
 app.command("generate")(generate.generate)
 app.command("demo")(generate.demo)
-app.command("evaluate")(evaluate.evaluate)
+evaluate.evaluate_app.command("director")(evaluate_director.evaluate_director)
+app.add_typer(evaluate.evaluate_app, name="evaluate")
 app.command("direct")(director.direct)
 app.add_typer(director.train_app, name="train")
 app.command("studio")(studio.studio)
