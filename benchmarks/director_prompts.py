@@ -4,7 +4,7 @@ Reads ``benchmarks/director_prompts.yaml`` (≥ 40 prompts outside the synthetic
 magnitude table). For each prompt one greedy path is written by the director and measured:
 
 - **segments**: GenDoP's tagger on the path must give exactly the intended ``(translation, rotation)`` sequence;
-- **speed** (when the prompt names one): peak angular speed over 0.5 s windows — slow ≤ 10°/s, fast ≥ 30°/s,
+- **speed** (when the prompt names one): peak angular speed over 0.5 s windows — slow ≤ 12°/s, fast ≥ 30°/s,
   whip ≥ 120°/s;
 - **extent** (when named): cumulative rotation within ±20 % of the stated degrees;
 - **vertical**: the camera never turns past vertical (its down axis never points up in the world).
@@ -29,7 +29,7 @@ from trajkit.director.pipeline import GREEDY, DirectorPipeline
 from trajkit.director.tagging import tag
 
 PROMPTS = Path(__file__).with_name("director_prompts.yaml")
-SPEEDS = {"slow": (0.0, 10.0), "fast": (30.0, np.inf), "whip": (120.0, np.inf)}
+SPEEDS = {"slow": (0.0, 12.0), "fast": (30.0, np.inf), "whip": (120.0, np.inf)}
 EXTENT_TOLERANCE = 0.2
 
 
