@@ -5,6 +5,7 @@
 - :mod:`.checkpoint` — safe loading of Lightning ``.ckpt`` (``weights_only`` + allow-list) and ``.safetensors``;
 - :mod:`.text` — CLIP ViT-B/32 text features through transformers, offline first;
 - :mod:`.metrics` — CLaTr score, FCD, PRDC coverage (NumPy);
+- :mod:`.losses` — the training losses (reconstruction, KL, latent, filtered InfoNCE);
 - :mod:`.evaluation` — (prompts, generated paths, reference paths) → the four metrics.
 
 Torch-backed names are imported on first use so that ``import trajkit.evaluate.clatr`` stays light.
@@ -24,6 +25,7 @@ _LAZY = {
     "ClipText": "text", "TextFeatures": "text", "encode_clip_text": "text", "load_clip_text": "text",
     "Extraction": "evaluation", "extract": "evaluation", "evaluate_director": "evaluation",
     "metrics_from_extraction": "evaluation",
+    "CLaTrLosses": "losses", "LossWeights": "losses", "clatr_loss": "losses",
 }
 
 __all__ = ["FEATURES", "FRAMES", "camera_features", "clatr_score", "coverage", "fcd", "features_to_matrices", "prdc",
