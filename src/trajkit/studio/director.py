@@ -1,8 +1,9 @@
 """The studio's director (text → camera move): loaded once, behind a lock, with a status the page can show.
 
-The first use imports torch and transformers and loads the embedded director and its text encoder — seconds on a
-warm machine, up to a minute on a cold one. Two requests racing through that first import break transformers'
-lazy module (``ImportError: cannot import name 'AutoModel'``, issue 16), so loading is serialised here and the
+The first use imports torch and loads the embedded director and its text encoder (MiniLM) — seconds on a warm
+machine, more on a cold one. Two requests racing through a first import broke transformers' lazy module
+(``ImportError: cannot import name 'AutoModel'``, issue 16; GenDoP checkpoints still use it), so loading is
+serialised here and the
 second caller waits for the first. Sampling is serialised too: the text tokenizer must not be called from two
 threads at once. Callers run in the server's thread pool, never on the event loop.
 
@@ -30,14 +31,14 @@ Loader = Callable[[Callable[[str], None]], Any]
 
 
 def load_embedded(stage: Callable[[str], None]) -> Any:
-    """The embedded director, warmed up: torch imported, weights loaded, the text encoder (transformers) loaded."""
+    """The embedded director, warmed up: torch imported, weights loaded, the text encoder (MiniLM) loaded."""
     stage("importing torch")
     from ..director.pipeline import load_pipeline
 
     stage("loading the director")
     pipe = load_pipeline(None)
     stage("loading its text encoder")
-    pipe.encode_text(["the camera moves forward"])  # imports transformers and loads the encoder, once
+    pipe.encode_text(["the camera moves forward"])  # loads the text encoder, once
     return pipe
 
 
